@@ -1,0 +1,42 @@
+"""``graph``: the graph one run built, as JSON, DOT or SVG."""
+from __future__ import annotations
+
+import argparse
+
+from explorer import render, sandbox
+from explorer.commands import add_snippet_arguments, fail, read_snippet, write_output
+from explorer.graph import Graph
+
+HELP = "capture the graph of a snippet (torch autograd or its tf.function twin)"
+JOB = {"torch": "graph", "tf": "tf_graph"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_snippet_arguments(parser)
+    parser.add_argument("--framework", default="torch", choices=tuple(JOB))
+    parser.add_argument("--format", default="json", choices=("json", "dot", "svg", "png"))
+    parser.add_argument("--view", default="auto", choices=render.VIEWS,
+                        help="full: every node; rolled: repeated chains drawn once with x N; "
+                             f"auto: rolled above {render.ROLL_BUDGET} nodes")
+    parser.add_argument("-o", "--output", help="write here instead of stdout")
+
+
+def main(args: argparse.Namespace) -> int:
+    request = {"code": read_snippet(args.snippet), "seed": args.seed, "device": args.device}
+    result = sandbox.run_job(JOB[args.framework], request,
+                             **({"timeout": args.timeout} if args.timeout else {}))
+    if result.get("status") != "ok":
+        return fail(result)
+    if args.format == "json":
+        write_output(Graph.from_json(result["graph"]).dumps(indent=1), args.output)
+        return 0
+    graph = Graph.from_json(result["graph"])
+    dot = render.to_dot(graph, args.view)
+    if args.format == "dot":
+        write_output(dot, args.output)
+        return 0
+    try:
+        write_output(render.run_dot(dot, args.format), args.output)
+    except render.RenderError as err:
+        return fail({"message": str(err)})
+    return 0

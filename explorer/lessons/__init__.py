@@ -1,0 +1,45 @@
+"""Lesson presets: one snippet file per topic of the course (../shared/seeds).
+
+A lesson is a valid snippet whose module docstring is its card: the first line is the
+title, the rest says what to look at in the graphs. Files sort by their number prefix."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+HERE = Path(__file__).parent
+DEFAULT = "data_dependent_if"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    name: str
+    title: str
+    text: str   # what to look at, in our own words
+    code: str
+
+
+def _parse(path: Path) -> Lesson:
+    code = path.read_text()
+    doc = ast.get_docstring(ast.parse(code)) or path.stem
+    title, _, text = doc.partition("\n")
+    return Lesson(name=path.stem.split("_", 1)[1], title=title.strip(), text=text.strip(),
+                  code=code)
+
+
+@cache
+def all_lessons() -> tuple[Lesson, ...]:
+    return tuple(_parse(p) for p in sorted(HERE.glob("[0-9][0-9]_*.py")))
+
+
+def get(name: str) -> Lesson:
+    for lesson in all_lessons():
+        if lesson.name == name:
+            return lesson
+    raise KeyError(f"no lesson {name!r}; lessons: {', '.join(l.name for l in all_lessons())}")
+
+
+def default() -> Lesson:
+    return get(DEFAULT)

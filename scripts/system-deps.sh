@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Debian packages the project uses: graphviz (the dot program) always; chromium for the
+# browser tests when called with --browser. Installs what is missing where it can (root and
+# apt-get), and otherwise says what to install: the app still draws graphs without dot.
+set -u
+need=()
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
+if [[ "${1:-}" == "--browser" ]]; then
+  command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || need+=(chromium)
+fi
+((${#need[@]})) || exit 0
+if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+     { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }; then
+    exit 0
+  fi
+  echo "warning: apt-get could not install ${need[*]}" >&2
+else
+  echo "note: please install ${need[*]} (Debian/Ubuntu: sudo apt-get install ${need[*]})." >&2
+fi
+[[ " ${need[*]} " == *" graphviz "* ]] && echo "note: without Graphviz's dot the app draws graphs in the browser instead." >&2
+exit 0
