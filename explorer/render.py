@@ -194,7 +194,7 @@ def _attrs(attrs: dict[str, str]) -> str:
 
 def dom_id(node_id: str) -> str:
     """The id the node's ``<g>`` element carries in the SVG (the page selects by it)."""
-    return "node-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in node_id)
+    return "node_" + "".join(c if c.isalnum() or c in "_." else "_" for c in node_id)
 
 
 def to_dot(graph: Graph, view: str = "auto", expand: tuple[int, ...] = (),

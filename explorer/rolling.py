@@ -61,7 +61,7 @@ def find_blocks(codes: np.ndarray, fresh: np.ndarray | None = None) -> list[Bloc
     Where ``fresh`` says which ops start a new chain, each repeat is shifted to begin at
     one (``t, addmm, add, tanh`` rather than ``tanh, t, addmm, add``), as the code reads."""
     n = len(codes)
-    candidates: list[tuple[int, int, int, int]] = []  # (-covered, period, start, copies)
+    candidates: list[tuple[int, int, int, int, int]] = []  # (-covered, period, start, copies, end)
     for period in range(1, min(MAX_PERIOD, n // 2) + 1):
         same = codes[:-period] == codes[period:]
         if not same.any():
@@ -72,25 +72,27 @@ def find_blocks(codes: np.ndarray, fresh: np.ndarray | None = None) -> list[Bloc
         starts, lengths = bounds[::2], bounds[1::2] - bounds[::2]
         copies = lengths // period + 1
         keep = (copies >= MIN_COPIES) & (copies * period >= MIN_NODES)
-        candidates.extend((-int(c) * period, period, int(s), int(c))
-                          for s, c in zip(starts[keep], copies[keep]))
+        # The periodic stretch a run stands for ends ``period`` ops after the run.
+        candidates.extend((-int(c) * period, period, int(s), int(c), int(s + r + period))
+                          for s, c, r in zip(starts[keep], copies[keep], lengths[keep]))
     candidates.sort()
     taken = np.zeros(n, dtype=bool)
     blocks: list[Block] = []
-    for _, period, start, copies in candidates:
-        block = _phase(Block(start, period, copies), fresh)
+    for _, period, start, copies, end in candidates:
+        block = _phase(Block(start, period, copies), end, fresh)
         if not taken[block.start:block.end].any():
             taken[block.start:block.end] = True
             blocks.append(block)
     return sorted(blocks, key=lambda b: b.start)
 
 
-def _phase(block: Block, fresh: np.ndarray | None) -> Block:
+def _phase(block: Block, end: int, fresh: np.ndarray | None) -> Block:
+    """Shift ``block`` inside its periodic stretch ``[start, end)`` to a fresh chain start."""
     if fresh is None or fresh[block.start]:
         return block
     for shift in range(1, block.period):
         if fresh[block.start + shift]:
-            copies = block.copies - 1  # the shifted window loses the last partial copy
+            copies = (end - block.start - shift) // block.period
             if copies >= MIN_COPIES and copies * block.period >= MIN_NODES:
                 return Block(block.start + shift, block.period, copies)
             break
