@@ -30,7 +30,8 @@ HINTS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), h) for p, h in [
      "Shape mismatch: two tensors met in an operation whose shapes do not fit. Print the "
      "shapes (x.shape) just before that line; for a matrix product (m, k) @ (k, n) the inner "
      "sizes must agree, and broadcasting needs each trailing dimension equal or 1."),
-    (r"Expected all tensors to be on the same device|found at least two devices",
+    (r"Expected all tensors to be on the same device|found at least two devices"
+     r"|is not on the expected device",
      "Device mismatch: one operand lives on the GPU and another on the CPU. Move both to the "
      "same device with .to(device) before combining them."),
     (r"does not require grad and does not have a grad_fn",
