@@ -14,7 +14,7 @@ def main() -> None:
     st.set_page_config(page_title="Graph Explorer", page_icon=":material/account_tree:",
                        layout="wide")
     page = st.navigation([
-        st.Page(PAGES / "graph.py", title="Autograd graph", icon=":material/account_tree:",
+        st.Page(PAGES / "explorer.py", title="Explorer", icon=":material/account_tree:",
                 default=True),
     ])
     page.run()

@@ -72,6 +72,7 @@ class Line:
     dst: str
     kind: str = "data"
     count: int = 1
+    origin: tuple[str, str] | None = None  # the first model edge it draws
 
 
 @dataclass
@@ -80,6 +81,17 @@ class Drawing:
     lines: list[Line]
     blocks: list[Block]
     view: str
+
+
+@dataclass
+class Decoration:
+    """What a page paints over a drawing, keyed by model node ids: extra label lines
+    (branch counts on an ``If``), extra DOT attributes for nodes and for edges (gradient
+    flow as edge width and colour)."""
+
+    node_lines: dict[str, list[str]] = field(default_factory=dict)
+    node_style: dict[str, dict[str, str]] = field(default_factory=dict)
+    edge_style: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
 
 def shape_text(shape: list[int] | None) -> str:
@@ -143,6 +155,7 @@ def drawing(graph: Graph, view: str = "auto", expand: tuple[int, ...] = ()) -> D
                     cluster=place[n.id][0] if n.id in place else None)
               for n in graph.nodes if n.id not in alias and rep.get(n.id, n.id) == n.id]
     counts: dict[tuple[str, str, str], int] = {}
+    origins: dict[tuple[str, str, str], tuple[str, str]] = {}
     for edge in graph.edges:
         src, dst = alias.get(edge.src, edge.src), alias.get(edge.dst, edge.dst)
         if src == dst:
@@ -153,7 +166,8 @@ def drawing(graph: Graph, view: str = "auto", expand: tuple[int, ...] = ()) -> D
             kind = "carried"
         key = (rep.get(src, src), rep.get(dst, dst), kind)
         counts[key] = counts.get(key, 0) + 1
-    lines = [Line(s, d, k, c) for (s, d, k), c in counts.items()]
+        origins.setdefault(key, (edge.src, edge.dst))
+    lines = [Line(s, d, k, c, origins[(s, d, k)]) for (s, d, k), c in counts.items()]
     shapes, lines = _ghost(shapes, lines)
     return Drawing(shapes=shapes, lines=lines, blocks=blocks, view=view)
 
@@ -198,11 +212,13 @@ def dom_id(node_id: str) -> str:
 
 
 def to_dot(graph: Graph, view: str = "auto", expand: tuple[int, ...] = (),
-           title: str | None = None) -> str:
-    return drawing_to_dot(drawing(graph, view, expand), title)
+           title: str | None = None, decoration: Decoration | None = None) -> str:
+    return drawing_to_dot(drawing(graph, view, expand), title, decoration)
 
 
-def drawing_to_dot(d: Drawing, title: str | None = None) -> str:
+def drawing_to_dot(d: Drawing, title: str | None = None,
+                   decoration: Decoration | None = None) -> str:
+    deco = decoration or Decoration()
     graph_attrs = {"rankdir": "TB", "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
                    "ranksep": "0.35"}
     if title:
@@ -226,13 +242,18 @@ def drawing_to_dot(d: Drawing, title: str | None = None) -> str:
             out.append(f"    graph {_attrs({**CLUSTER_STYLE, 'label': label})};")
             indent = "    "
         for shape in shapes:
-            attrs = {**shape.style, "label": "\n".join(shape.lines), "id": dom_id(shape.id)}
+            lines = shape.lines + deco.node_lines.get(shape.node, [])
+            attrs = {**shape.style, **deco.node_style.get(shape.node, {}),
+                     "label": "\n".join(lines), "id": dom_id(shape.id)}
             out.append(f"{indent}{quote(shape.id)} {_attrs(attrs)};")
         if cluster is not None:
             out.append("  }")
     cluster_of = {shape.id: shape.cluster for shape in d.shapes}
+    node_of = {shape.id: shape.node for shape in d.shapes}
     for line in d.lines:
-        attrs = dict(EDGE_STYLE.get(line.kind, {}))
+        drawn = (node_of.get(line.src, line.src), node_of.get(line.dst, line.dst))
+        attrs = {**EDGE_STYLE.get(line.kind, {}),
+                 **deco.edge_style.get(line.origin, deco.edge_style.get(drawn, {}))}
         inside = cluster_of.get(line.src) is not None and \
             cluster_of.get(line.src) == cluster_of.get(line.dst) and line.kind != "carried"
         if line.count > 1 and not inside:  # a body edge repeats once per copy: the badge says so
@@ -267,5 +288,5 @@ def run_dot(dot: str, fmt: str = "svg", timeout: float = 60.0) -> bytes:
 
 
 def to_svg(graph: Graph, view: str = "auto", expand: tuple[int, ...] = (),
-           timeout: float = 60.0) -> str:
-    return run_dot(to_dot(graph, view, expand), "svg", timeout).decode()
+           timeout: float = 60.0, decoration: Decoration | None = None) -> str:
+    return run_dot(to_dot(graph, view, expand, decoration=decoration), "svg", timeout).decode()

@@ -32,8 +32,9 @@ HINTS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), h) for p, h in [
      "sizes must agree, and broadcasting needs each trailing dimension equal or 1."),
     (r"Expected all tensors to be on the same device|found at least two devices"
      r"|is not on the expected device",
-     "Device mismatch: one operand lives on the GPU and another on the CPU. Move both to the "
-     "same device with .to(device) before combining them."),
+     "Device mismatch: the operands live on different devices (a GPU and the CPU, say). "
+     "Move them to one device with .to(device) before combining them: the model's "
+     "parameters and the data must be on the same one."),
     (r"does not require grad and does not have a grad_fn",
      "No grad_fn: backward() was asked of a tensor that autograd never recorded, because no "
      "tensor it came from requires grad (or it was computed under torch.no_grad() or after "
@@ -277,8 +278,11 @@ def _contract_function(namespace: dict, name: str, example: str) -> Callable:
     return fn
 
 
-def load(text: str, seed: int = 0, device: str = "cpu") -> Program:
-    """Seed, run the module level and ``inputs()``, move everything to ``device``."""
+def load(text: str, seed: int = 0, device: str = "cpu", input_seed: int | None = None) -> Program:
+    """Seed, run the module level and ``inputs()``, move everything to ``device``.
+
+    ``input_seed``, when given, reseeds just before ``inputs()``: the same weights (``seed``)
+    meet other data, which is how the page compares the graphs of different inputs."""
     code = compile_snippet(text)
     target = resolve_device(device)
     seed_everything(seed)
@@ -291,6 +295,8 @@ def load(text: str, seed: int = 0, device: str = "cpu") -> Program:
     forward = _contract_function(namespace, "forward", "def forward(x):\n    return (x * 2).sum()")
     make_inputs = _contract_function(namespace, "inputs",
                                      "def inputs():\n    return (torch.randn(1, 10),)")
+    if input_seed is not None:
+        seed_everything(input_seed)
     try:
         args = make_inputs()
     except Exception as exc:

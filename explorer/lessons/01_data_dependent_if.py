@@ -1,8 +1,8 @@
 """A data-dependent if
 
 Python's `if` looks at a tensor's value, so the graph PyTorch records depends on the data:
-run it with another seed and the layer is applied once instead of twice. The tf.function
-twin cannot choose while tracing, so it holds both arms inside one `If` op.
+with seed 0 the layer is applied once, with seed 2 twice. The tf.function twin cannot choose
+while tracing, so it holds both arms inside one `If` op.
 """
 import torch
 import torch.nn as nn

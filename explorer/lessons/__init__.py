@@ -18,15 +18,19 @@ class Lesson:
     name: str
     title: str
     text: str   # what to look at, in our own words
-    code: str
+    code: str   # the snippet the editor shows: the file without its docstring
 
 
 def _parse(path: Path) -> Lesson:
-    code = path.read_text()
-    doc = ast.get_docstring(ast.parse(code)) or path.stem
+    source = path.read_text()
+    module = ast.parse(source)
+    doc = ast.get_docstring(module) or path.stem
+    code = source
+    if ast.get_docstring(module) is not None:  # the card shows it; the editor shows code
+        code = "\n".join(source.splitlines()[module.body[0].end_lineno:]).lstrip("\n") + "\n"
     title, _, text = doc.partition("\n")
-    return Lesson(name=path.stem.split("_", 1)[1], title=title.strip(), text=text.strip(),
-                  code=code)
+    return Lesson(name=path.stem.split("_", 1)[1], title=title.strip(),
+                  text=" ".join(text.split()), code=code)
 
 
 @cache

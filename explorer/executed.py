@@ -1,0 +1,114 @@
+"""The executed path of one run: which lines of the user's code ran, how often, which arm of
+each ``if`` was taken and how many times each loop went round.
+
+``LineTracer`` runs in the worker (a ``sys.settrace`` function that only looks at frames of the
+snippet); ``control_flow`` runs anywhere: it reads the code's syntax tree and the line counts,
+never executing anything.
+"""
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from explorer.snippet import SNIPPET_FILE
+
+
+class LineTracer:
+    """Counts ``line`` events in frames of the snippet; other frames are not traced at all."""
+
+    def __init__(self, filename: str = SNIPPET_FILE) -> None:
+        self.filename = filename
+        self.hits: Counter[int] = Counter()
+        self.calls: Counter[int] = Counter()  # first line of a code object -> frames entered
+
+    def __call__(self, frame, event, arg):  # the signature sys.settrace asks for
+        if frame.f_code.co_filename != self.filename:
+            return None
+        if event == "line":
+            self.hits[frame.f_lineno] += 1
+        elif event == "call":
+            self.calls[frame.f_code.co_firstlineno] += 1
+        return self
+
+    def to_json(self) -> dict:
+        """Line and call counts with string keys, as JSON needs."""
+        return {"lines": {str(k): n for k, n in sorted(self.hits.items())},
+                "calls": {str(k): n for k, n in sorted(self.calls.items())}}
+
+
+@dataclass
+class Branch:
+    """One control-flow statement and what the run did there."""
+
+    line: int
+    kind: str            # if | while | for | call
+    text: str            # the statement's first line, stripped
+    runs: int = 0        # times the statement was reached (if/while/for) or called (call)
+    then: int = 0        # if: times the body ran
+    orelse: int = 0      # if: times the else arm (or nothing) ran
+    iterations: int = 0  # while/for: times the body ran, over all runs of the statement
+
+    def summary(self) -> str:
+        if self.kind == "if":
+            if not self.runs:
+                return "not reached"
+            arms = [f"then \u00d7{self.then}" if self.then else "",
+                    f"else \u00d7{self.orelse}" if self.orelse else ""]
+            return "took " + ", ".join(a for a in arms if a)
+        if self.kind in ("while", "for"):
+            if not self.runs:
+                return "not reached"
+            entries = f" over {self.runs} entries" if self.runs > 1 else ""
+            return f"{self.iterations} iteration{'s' * (self.iterations != 1)}{entries}"
+        return f"called {self.runs}\u00d7" if self.runs else "never called"
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "summary": self.summary()}
+
+
+def _first_line(body: list[ast.stmt]) -> int | None:
+    return body[0].lineno if body else None
+
+
+def control_flow(code: str, trace: dict) -> list[Branch]:
+    """Every if/while/for and function of ``code`` with what the traced run did there
+    (``trace`` as ``LineTracer.to_json`` gives it)."""
+    counts = {int(line): n for line, n in trace.get("lines", {}).items()}
+    calls = {int(line): n for line, n in trace.get("calls", {}).items()}
+    lines = code.splitlines()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    branches = []
+    for node in ast.walk(tree):
+        text = lines[node.lineno - 1].strip() if hasattr(node, "lineno") else ""
+        if isinstance(node, ast.If):
+            reached = counts.get(node.lineno, 0)
+            then = counts.get(_first_line(node.body), 0)
+            orelse = counts.get(_first_line(node.orelse), 0) if node.orelse else reached - then
+            # An elif shares its line with nothing else; clamp for lines hit by several
+            # statements written on one line.
+            branches.append(Branch(node.lineno, "if", text, reached, then, max(orelse, 0)))
+        elif isinstance(node, (ast.While, ast.For)):
+            kind = "while" if isinstance(node, ast.While) else "for"
+            body = counts.get(_first_line(node.body), 0)
+            header = counts.get(node.lineno, 0)
+            # The header line runs once per test: iterations + 1 per entry (- breaks).
+            entries = max(header - body, 1 if body else 0)
+            branches.append(Branch(node.lineno, kind, text, entries, iterations=body))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name != "inputs":
+            # inputs() runs before forward, outside the traced call.
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            branches.append(Branch(node.lineno, "call", text, calls.get(first, 0)))
+    return sorted(branches, key=lambda b: b.line)
+
+
+def line_notes(code: str, trace: dict) -> dict[int, str]:
+    """A short note per line for the editor's gutter: times run, arm taken, iterations."""
+    notes = {int(line): f"ran {n}\u00d7" for line, n in trace.get("lines", {}).items()}
+    for branch in control_flow(code, trace):
+        if branch.kind != "call":
+            notes[branch.line] = f"{branch.kind}: {branch.summary()}"
+    return notes

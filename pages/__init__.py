@@ -1,0 +1,1 @@
+"""Streamlit pages, routed by explorer/app.py; ui/ holds the widgets they share."""

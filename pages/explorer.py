@@ -1,0 +1,110 @@
+"""The explorer page: write code, run it on CPU or GPU, see both graphs side by side."""
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import lessons, share
+from explorer.graph import Graph
+from pages.ui import editor, results
+from pages.ui.runner import run_job
+
+LESSON, SEED, DEVICE, VIEW = "lesson", "seed", "device", "view"  # also URL query parameters
+CODE = "explorer.code"
+EDITOR_KEY = "explorer.editor_version"
+RESULT = "explorer.result"
+RAN_WITH = "explorer.ran_with"
+PENDING = "explorer.pending"      # run once the page has drawn (lesson picked, link opened)
+PLAIN = "explorer.plain_editor"
+TF_CODE = "explorer.tf_code"
+LESSONS = {lesson.name: lesson for lesson in lessons.all_lessons()}
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def environment() -> dict:
+    """What the workers' PyTorch sees; the same for every visitor, so cached for all."""
+    return run_job("environment", {}, label="Looking for a GPU...")
+
+
+def load_lesson() -> None:
+    st.session_state[CODE] = LESSONS[st.session_state[LESSON]].code
+    st.session_state[EDITOR_KEY] = st.session_state.get(EDITOR_KEY, 0) + 1
+    st.session_state[PENDING] = True
+    st.session_state.pop(TF_CODE, None)
+
+
+def first_visit() -> None:
+    """Code from a share link, else the chosen (or default) lesson; run it at once."""
+    if CODE in st.session_state:
+        return
+    st.session_state[PENDING] = True
+    st.session_state[EDITOR_KEY] = 0
+    token = st.query_params.get("code")
+    if token:
+        try:
+            st.session_state[CODE] = share.decode_code(token)
+            return
+        except share.ShareError as err:
+            st.warning(f"The shared link's code could not be read: {err}. Showing a lesson.")
+    st.session_state[CODE] = LESSONS.get(st.session_state.get(LESSON), lessons.default()).code
+
+
+st.markdown("### Graph Explorer \u00b7 define-by-run next to define-and-run")
+env = environment()
+gpu = env.get("status") == "ok" and env.get("cuda")
+
+top = st.columns([2, 1, 1, 1])
+top[0].selectbox("Lesson", list(LESSONS), format_func=lambda n: LESSONS[n].title,
+                 key=LESSON, bind="query-params", on_change=load_lesson,
+                 index=list(LESSONS).index(lessons.DEFAULT))
+seed = top[1].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
+                           key=SEED, bind="query-params",
+                           help="torch.manual_seed(seed) runs before your code: weights and "
+                                "inputs change with it, and so may the graph.")
+device = top[2].radio("Device", ["cpu", "cuda"], key=DEVICE, horizontal=True,
+                      bind="query-params", disabled=not gpu,
+                      format_func={"cpu": "CPU", "cuda": "GPU"}.get,
+                      help=None if gpu else f"No GPU: {env.get('reason') or env.get('message')}")
+view = top[3].radio("View", ["auto", "full", "rolled"], key=VIEW, horizontal=True,
+                    bind="query-params",
+                    help="rolled: repeated loop iterations drawn once with \u00d7N; auto: rolled "
+                         "for big graphs")
+first_visit()
+device = device if gpu else "cpu"
+lesson = LESSONS.get(st.session_state.get(LESSON))
+if lesson and st.session_state[CODE] == lesson.code:
+    st.info(f"**{lesson.title}.** {lesson.text}", icon=":material/school:")
+
+result = st.session_state.get(RESULT, {})
+run_info = result.get("run", result)
+left, right = st.columns([3, 2])
+with left:
+    code, submitted = editor.snippet_editor(
+        st.session_state[CODE], key=f"explorer.editor.{st.session_state[EDITOR_KEY]}",
+        notes=results.line_notes(st.session_state.get(RAN_WITH, ("",))[0], run_info),
+        error_line=result.get("line") if result.get("status") != "ok" else None,
+        plain=st.session_state.get(PLAIN, False))
+    st.session_state[CODE] = code
+with right:
+    clicked = st.button("Run", type="primary", icon=":material/play_arrow:", width="stretch",
+                        shortcut="ctrl+enter")
+    st.caption("Ctrl+Enter in the editor runs too. Your code runs in a separate, limited "
+               "worker process; a failed run never loses it.")
+    st.toggle("Plain text editor", key=PLAIN, help="If the code editor does not load.")
+    results.share_box(code, {LESSON: st.session_state.get(LESSON), SEED: seed,
+                             DEVICE: device, VIEW: view})
+    if not gpu:
+        st.caption(f":material/memory: GPU unavailable: {env.get('reason') or 'unknown'}.")
+
+settings = (code, int(seed), device, st.session_state.get(TF_CODE))
+stale = st.session_state.get(RAN_WITH, (None, None, None, None))[1:3] != settings[1:3]
+if clicked or submitted or st.session_state.pop(PENDING, False) or (RESULT in st.session_state
+                                                                   and stale):
+    request = {"code": code, "seed": int(seed), "device": device}
+    if st.session_state.get(TF_CODE):
+        request["tf_code"] = st.session_state[TF_CODE]
+    st.session_state[RESULT] = run_job("explore", request, label="Running your code...")
+    st.session_state[RAN_WITH] = settings
+    st.rerun()  # redraw the editor with this run's notes
+
+if result:
+    results.show(result, code=st.session_state[RAN_WITH][0], view=view, tf_code_key=TF_CODE)

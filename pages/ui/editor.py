@@ -1,0 +1,41 @@
+"""The code editor: Ace (streamlit-code-editor) with line numbers, Python highlighting,
+Ctrl+Enter to run and gutter notes; a plain text area where the component cannot load."""
+from __future__ import annotations
+
+import streamlit as st
+
+try:
+    from code_editor import code_editor
+except ImportError:  # the app still works, with a plain text area
+    code_editor = None
+
+SEEN = "editor.seen"  # ids of editor responses already handled
+BUTTONS = [{"name": "Run", "feather": "Play", "primary": True, "hasText": True,
+            "showWithIcon": True, "commands": ["submit"],
+            "style": {"bottom": "0.44rem", "right": "0.4rem"}}]
+
+
+def snippet_editor(code: str, *, key: str, notes: dict[int, str] | None = None,
+                   error_line: int | None = None, plain: bool = False) -> tuple[str, bool]:
+    """Show ``code``; return (the code as the user has it now, whether they asked to run)."""
+    if plain or code_editor is None:
+        text = st.text_area("Snippet", value=code, height=420, key=f"{key}.plain",
+                            label_visibility="collapsed")
+        return text, False
+    annotations = [{"row": line - 1, "column": 0, "type": "info", "text": note}
+                   for line, note in (notes or {}).items()]
+    if error_line:
+        annotations.append({"row": error_line - 1, "column": 0, "type": "error",
+                            "text": "the run failed here"})
+    response = code_editor(
+        code, lang="python", key=key, height=[18, 30], buttons=BUTTONS,
+        response_mode=["blur"], allow_reset=True,
+        options={"showLineNumbers": True, "tabSize": 4, "wrap": False},
+        props={"annotations": annotations, "enableBasicAutocompletion": False},
+    )
+    seen = st.session_state.setdefault(SEEN, set())
+    text = response.get("text") or code
+    submitted = response.get("type") == "submit" and response.get("id") not in seen
+    if response.get("id"):
+        seen.add(response["id"])
+    return text, submitted

@@ -1,0 +1,99 @@
+"""One graph on the page: the viewer, the node picked in it, and that node's details."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from explorer import details, render
+from explorer.graph import Graph
+from pages.ui.viewer import graph_viewer
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def dot_text(graph_json: str, view: str, decoration_json: str = "{}") -> str:
+    deco = json.loads(decoration_json)
+    decoration = render.Decoration(
+        node_lines=deco.get("node_lines", {}), node_style=deco.get("node_style", {}),
+        edge_style={tuple(k.split("\u2192", 1)): v for k, v in deco.get("edge_style", {}).items()})
+    return render.to_dot(Graph.loads(graph_json), view, decoration=decoration)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def svg_text(dot: str) -> str:
+    return render.run_dot(dot, "svg").decode()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def png_bytes(dot: str) -> bytes:
+    return render.run_dot(dot, "png")
+
+
+def decoration_json(decoration: render.Decoration | None) -> str:
+    if decoration is None:
+        return "{}"
+    return json.dumps({"node_lines": decoration.node_lines, "node_style": decoration.node_style,
+                       "edge_style": {f"{s}\u2192{d}": v
+                                      for (s, d), v in decoration.edge_style.items()}},
+                      sort_keys=True)
+
+
+def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
+               decoration: render.Decoration | None = None,
+               highlight: dict[str, str] | None = None) -> str | None:
+    """Draw ``graph``; return the id of the node the user selected, if any."""
+    graph_json = graph.dumps()
+    dot = dot_text(graph_json, view, decoration_json(decoration))
+    ids = {render.dom_id(n.id): n.id for n in graph.nodes}
+    marks = {render.dom_id(node): cls for node, cls in (highlight or {}).items()}
+    if render.dot_available():
+        clicked = graph_viewer(svg_text(dot), key=f"{key}.viewer", height=height,
+                               highlight=marks,
+                               selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
+    else:
+        st.graphviz_chart(dot, height=height)
+        st.caption("Graphviz's dot is not installed on this server: drawn in the browser, "
+                   "without zoom or selection.")
+        clicked = None
+    clicked_node = ids.get((clicked or "").split("#", 1)[0])  # ghost copies end in #k
+    if clicked_node and clicked_node != st.session_state.get(f"{key}.last_click"):
+        st.session_state[f"{key}.last_click"] = clicked_node
+        st.session_state[f"{key}.node"] = clicked_node
+        st.rerun()  # draw the selection and the picker in step with the click
+    return st.session_state.get(f"{key}.node")
+
+
+def node_picker(graph: Graph, *, key: str, label: str = "Inspect a node") -> str | None:
+    """A searchable list of the graph's nodes, kept in step with clicks in the viewer."""
+    ids = [n.id for n in graph.nodes]
+    if st.session_state.get(f"{key}.node") not in ids:
+        st.session_state[f"{key}.node"] = None
+    return st.selectbox(label, ids, key=f"{key}.node", index=None,
+                        placeholder="click a node in the graph, or pick one here")
+
+
+def show_details(graph: Graph, node_id: str | None) -> None:
+    if not node_id:
+        return
+    node = graph.node(node_id)
+    rows = details.node_rows(graph, node)
+    st.dataframe({"": [r[0] for r in rows], "value": [r[1] for r in rows]}, hide_index=True,
+                  width="stretch")
+    saved = details.saved_rows(node)
+    if saved:
+        st.caption("Saved for backward: the tensors autograd keeps until the backward pass.")
+        st.dataframe(saved, hide_index=True, width="stretch")
+
+
+def downloads(graph: Graph, *, key: str, view: str, name: str) -> None:
+    dot = dot_text(graph.dumps(), view)
+    cols = st.columns(4)
+    cols[0].download_button("DOT", dot, f"{name}.dot", "text/vnd.graphviz", key=f"{key}.dl.dot",
+                            on_click="ignore")
+    cols[1].download_button("JSON", graph.dumps(indent=1), f"{name}.json", "application/json",
+                            key=f"{key}.dl.json", on_click="ignore")
+    if render.dot_available():
+        cols[2].download_button("SVG", lambda: svg_text(dot), f"{name}.svg", "image/svg+xml",
+                                key=f"{key}.dl.svg", on_click="ignore")
+        cols[3].download_button("PNG", lambda: png_bytes(dot), f"{name}.png", "image/png",
+                                key=f"{key}.dl.png", on_click="ignore")

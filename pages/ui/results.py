@@ -1,0 +1,232 @@
+"""The explorer page's result panels: headline, the two graphs, executed path, compare, code."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer import compare, executed, render, share
+from explorer.graph import Graph
+from pages.ui import graph_panel
+from pages.ui.runner import run_job
+
+CONTROL_OPS = ("If", "StatelessIf", "While", "StatelessWhile")
+COMPARE_SEEDS = "explorer.compare_seeds"
+COMPARE_RESULT = "explorer.compare_result"
+
+
+def line_notes(code: str, run: dict) -> dict[int, str]:
+    if not code or "trace" not in run:
+        return {}
+    return executed.line_notes(code, run["trace"])
+
+
+def share_box(code: str, settings: dict) -> None:
+    with st.popover("Share link", icon=":material/link:", width="stretch"):
+        url = share.share_url(st.context.url or "", code, settings)
+        st.caption("Anyone who opens this link gets this code and these settings.")
+        st.code(url, language=None, wrap_lines=True)
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def show_failure(result: dict) -> None:
+    st.error(result.get("message") or result.get("status"), icon=":material/error:")
+    if result.get("source_line"):
+        st.code(f"{result['line']:>4} | {result['source_line']}", language="python")
+    if result.get("hint"):
+        st.info(result["hint"], icon=":material/lightbulb:")
+    if result.get("stdout"):
+        with st.expander("Printed output"):
+            st.code(result["stdout"], language=None)
+
+
+def check_badge(twin: dict) -> None:
+    if not twin:
+        return
+    if twin.get("status") == "no-twin":
+        st.warning(f"**No static twin.** {twin.get('message', '')}", icon=":material/block:")
+    elif twin.get("status") != "ok":
+        st.warning(f"The TensorFlow twin failed: {twin.get('message', twin.get('status'))}",
+                   icon=":material/warning:")
+    elif twin.get("equivalent"):
+        st.success(f"Outputs and gradients agree: largest difference "
+                   f"{max(twin.get('max_abs_diff_output', 0), twin.get('max_abs_diff_grads', 0)):.2g}"
+                   " (float32).", icon=":material/check_circle:")
+    else:
+        st.error(f"Outputs or gradients differ: {twin.get('message', '')}",
+                 icon=":material/cancel:")
+
+
+def headline(run: dict, graph: Graph, twin: dict) -> None:
+    timings = run.get("timings", {})
+    output = graph.output.get("value") or (graph.output.get("items") or [{}])[0].get("value")
+    cols = st.columns(5)
+    cols[0].metric("Output", f"{output[0]:.4g}" if output and isinstance(output[0], float)
+                   else str(output[0] if output else "-"))
+    cols[1].metric("Forward", _ms(timings.get("forward_s")))
+    cols[2].metric("Backward", _ms(timings.get("backward_s")))
+    cols[3].metric("Autograd nodes", graph.count("op"))
+    tf_graph = twin.get("graph")
+    cols[4].metric("tf.function ops", len(tf_graph["nodes"]) if tf_graph else "-")
+    check_badge(twin)
+    if run.get("backward_error"):
+        err = run["backward_error"]
+        st.warning(f"backward() failed: {err['message']}", icon=":material/warning:")
+        if err.get("hint"):
+            st.info(err["hint"], icon=":material/lightbulb:")
+
+
+def torch_panel(graph: Graph, view: str, device: str) -> None:
+    st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
+    node = graph_panel.show_graph(graph, key="torch", view=view)
+    graph_panel.node_picker(graph, key="torch")
+    graph_panel.show_details(graph, node)
+    st.caption(f"Blue: parameters \u00b7 green: inputs \u00b7 orange: output \u00b7 dashed arrow: "
+               f"a tensor saved for backward \u00b7 ran on {device.upper()}"
+               + (" (green border)" if device.startswith("cuda") else ""))
+    graph_panel.downloads(graph, key="torch", view=view, name="autograd_graph")
+
+
+def tf_panel(twin: dict, view: str) -> None:
+    st.markdown("**tf.function** \u00b7 the graph of the *same code* (define-and-run)")
+    if not twin.get("graph"):
+        st.caption("No static graph for this code; see the message above.")
+        return
+    graph = Graph.from_json(twin["graph"])
+    node = graph_panel.show_graph(graph, key="tf", view=view)
+    graph_panel.node_picker(graph, key="tf")
+    graph_panel.show_details(graph, node)
+    branches = graph.node(node).attrs.get("subgraphs", {}) if node else {}
+    if branches:
+        st.markdown(f"**Inside `{node}`**: the functions this op runs, traced once each.")
+        for tab, (role, name) in zip(st.tabs(list(branches)), branches.items()):
+            with tab:
+                graph_panel.show_graph(graph.subgraphs[name], key=f"tf.{role}", view=view,
+                                       height=360)
+    st.caption("Purple 3-D boxes: control flow (If / While) that the static graph must hold "
+               "for every path, because it is built before any data is seen.")
+    graph_panel.downloads(graph, key="tf", view=view, name="tf_function_graph")
+
+
+def executed_path(code: str, run: dict) -> None:
+    branches = executed.control_flow(code, run.get("trace", {}))
+    if not branches:
+        st.caption("No if, loop or function in this code.")
+        return
+    st.dataframe(pd.DataFrame([{"line": b.line, "statement": b.text, "this run": b.summary()}
+                               for b in branches]), hide_index=True, width="stretch")
+    st.caption("The editor's gutter marks every line that ran (hover the \u24d8 icons).")
+
+
+def compare_inputs(code: str, seed: int, device: str, view: str, twin: dict) -> None:
+    st.caption("The same model (weights from the seed above) on different inputs: "
+               "inputs() is reseeded with each input seed. One static graph serves them all.")
+    chosen = st.pills("Input seeds", list(range(8)), selection_mode="multi",
+                      default=[0, 1, 2, 3], key=COMPARE_SEEDS)
+    settings = (code, seed, device, tuple(chosen))
+    stored = st.session_state.get(COMPARE_RESULT)
+    if st.button("Compare", icon=":material/compare_arrows:", disabled=len(chosen) < 2):
+        stored = (settings, run_job("explore", {"code": code, "seed": seed, "device": device,
+                                                "input_seeds": chosen, "twin": False},
+                                    label="Running each input..."))
+        st.session_state[COMPARE_RESULT] = stored
+    if not stored or stored[0] != settings:
+        return
+    result = stored[1]
+    if result.get("status") != "ok":
+        show_failure(result)
+        return
+    runs = [r for r in result["compare"]]
+    ok_runs = [r for r in runs if r["status"] == "ok"]
+    if not ok_runs:
+        show_failure(runs[0])
+        return
+    base = Graph.from_json(ok_runs[0]["graph"])
+    rows = []
+    for r in runs:
+        row = {"input seed": r["input_seed"]}
+        if r["status"] != "ok":
+            rows.append({**row, "result": r.get("message", r["status"])})
+            continue
+        g = Graph.from_json(r["graph"])
+        d = compare.diff(base, g)
+        row.update(output=(g.output.get("value") or ["-"])[0], nodes=len(g.nodes),
+                   **{f"vs seed {ok_runs[0]['input_seed']}":
+                      "same graph" if d.same else f"+{len(d.added)} / \u2212{len(d.removed)}"})
+        for b in executed.control_flow(code, r["trace"]):
+            if b.kind != "call":
+                row[f"line {b.line}: {b.kind}"] = b.summary()
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    pick = st.selectbox("Show the graph of input seed", [r["input_seed"] for r in ok_runs],
+                        index=len(ok_runs) - 1)
+    run = next(r for r in ok_runs if r["input_seed"] == pick)
+    graph = Graph.from_json(run["graph"])
+    added = compare.diff(base, graph).added
+    cols = st.columns(2)
+    with cols[0]:
+        st.markdown(f"**Dynamic graph, input seed {pick}** \u00b7 green: nodes input seed "
+                    f"{ok_runs[0]['input_seed']} did not record")
+        graph_panel.show_graph(graph, key="compare", view=view, height=480,
+                               highlight={n: "gx-added" for n in added})
+    with cols[1]:
+        st.markdown("**The one static graph**, with what the runs did at its control flow")
+        if twin.get("graph"):
+            static = Graph.from_json(twin["graph"])
+            table = compare.branches_by_run(code, [r["trace"] for r in ok_runs])
+            decoration = render.Decoration()
+            for node in static.nodes:
+                line = node.attrs.get("line")
+                if node.op in CONTROL_OPS and line in table:
+                    decoration.node_lines[node.id] = [f"line {line}: "
+                                                      + compare.across_runs(table[line])]
+            graph_panel.show_graph(static, key="compare.static", view=view, height=480,
+                                   decoration=decoration,
+                                   highlight={n: "gx-taken" for n in decoration.node_lines})
+        else:
+            st.caption("No static twin for this code.")
+
+
+def twin_code(twin: dict, tf_code_key: str) -> None:
+    if twin.get("autograph_code"):
+        with st.expander("AutoGraph's code: what tf.function really traced"):
+            st.code(twin["autograph_code"], language="python")
+    if twin.get("tf_code"):
+        st.caption("The TensorFlow translation of your snippet. Edit it and run it instead of "
+                   "the automatic one.")
+        edited = st.text_area("TensorFlow code", twin["tf_code"], height=320,
+                              key=f"{tf_code_key}.edit", label_visibility="collapsed")
+        cols = st.columns(2)
+        if cols[0].button("Run this TensorFlow code", icon=":material/play_arrow:"):
+            st.session_state[tf_code_key] = edited
+            st.rerun()
+        if st.session_state.get(tf_code_key) and cols[1].button("Back to the automatic one"):
+            del st.session_state[tf_code_key]
+            st.rerun()
+
+
+def show(result: dict, *, code: str, view: str, tf_code_key: str) -> None:
+    if result.get("status") != "ok":
+        show_failure(result)
+        return
+    run = result["run"]
+    twin = result.get("twin") or {}
+    graph = Graph.from_json(run["graph"])
+    headline(run, graph, twin)
+    if result.get("stdout"):
+        with st.expander("Printed output"):
+            st.code(result["stdout"], language=None)
+    left, right = st.columns(2)
+    with left:
+        torch_panel(graph, view, run.get("device", "cpu"))
+    with right:
+        tf_panel(twin, view)
+    tabs = st.tabs(["Executed path", "Compare inputs", "TensorFlow code"])
+    with tabs[0]:
+        executed_path(code, run)
+    with tabs[1]:
+        compare_inputs(code, run["seed"], run.get("device", "cpu"), view, twin)
+    with tabs[2]:
+        twin_code(twin, tf_code_key)

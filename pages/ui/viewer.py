@@ -1,0 +1,26 @@
+"""The graph viewer widget: SVG with zoom, pan and fit; a click selects a node."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).parent
+_VIEWER = st.components.v2.component("graph_viewer", js=(HERE / "viewer.js").read_text(),
+                                     css=(HERE / "viewer.css").read_text())
+
+
+def graph_viewer(svg: str, *, key: str, selected: str | None = None,
+                 highlight: dict[str, str] | None = None, height: int = 560,
+                 hint: str | None = None) -> str | None:
+    """Draw ``svg``; return the DOM id of the node last clicked (``render.dom_id`` form).
+
+    ``highlight`` maps DOM ids to CSS classes of viewer.css (gx-added, gx-taken, gx-current,
+    gx-done); the zoom is kept across reruns while the SVG stays the same."""
+    signature = hashlib.sha1(svg.encode()).hexdigest()[:12]
+    result = _VIEWER(key=key, height=height + 40, default={"selected": None},
+                     data={"svg": svg, "selected": selected, "highlight": highlight or {},
+                           "height": height, "key": key, "signature": signature, "hint": hint},
+                     on_selected_change=lambda: None)
+    return result.selected
