@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the project uses: graphviz (the dot program) always; chromium for the
-# browser tests when called with --browser. Installs what is missing where it can (root and
-# apt-get), and otherwise says what to install: the app still draws graphs without dot.
+# Debian packages the project uses: graphviz (the dot program) and libseccomp2 (the sandbox's
+# seccomp layer) always; chromium for the browser tests when called with --browser. Installs
+# what is missing where it can (root and apt-get), and otherwise says what to install: the app
+# still draws graphs without dot.
 set -u
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
+# libseccomp2: the sandbox's seccomp layer (python -m explorer doctor says if it works).
+ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
 if [[ "${1:-}" == "--browser" ]]; then
   command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || need+=(chromium)
 fi

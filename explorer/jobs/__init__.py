@@ -11,7 +11,8 @@ def names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
-def run(name: str, request: dict) -> dict:
+def dispatch(name: str, request: dict) -> dict:
+    """Run job ``name`` (named ``dispatch``, not ``run``: ``explorer.jobs.run`` is a job)."""
     if name not in names():
         return {"status": "error", "message": f"unknown job {name!r}; known: {names()}"}
     return importlib.import_module(f"{__name__}.{name}").run(request)

@@ -1,42 +1,50 @@
-"""Run a job in a child process that is used once, with a wall-clock limit.
+"""Run user code in isolated, limited, single-use workers (issue 4).
 
-User code never runs in the calling process (the Streamlit server or the CLI); the child
-returns JSON only."""
+User code never runs in the calling process (the Streamlit server or the CLI). Each run is a
+fresh process, forked from a template that already imported torch and TensorFlow (the warm
+pool) or started for that run alone (cold), confined by the kernel (namespaces, rlimits, an
+unprivileged uid, Landlock, seccomp), killed with its whole pid namespace at the wall-clock
+limit, and it returns JSON only.
+
+The API:
+
+- ``run_job(job, request, timeout=None, *, limits=None, pool=None) -> dict``: one run,
+  blocking; the result always has ``status`` (``outcome.STATUSES``) and, unless ok,
+  ``message``; user errors carry ``line``, ``source_line``, ``hint``, ``error_type``.
+- ``scheduler()``: the process-wide ``Scheduler`` for the app; ``submit(session_id, job,
+  request)`` returns a ``Ticket`` (position, records, result, stop, cancel).
+- ``about()``: what protects runs on this host (for ``doctor`` and the About page).
+- ``channel.emit`` / ``channel.stop_requested``: streaming, for jobs (see ``protocol``).
+"""
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
+import uuid
 
-DEFAULT_TIMEOUT = 10.0
-RESULT_LIMIT = 64_000_000
+from explorer.sandbox.limits import Limits, for_job, mode
+from explorer.sandbox.outcome import STATUSES
+from explorer.sandbox.schedule import Scheduler, Ticket, scheduler
+
+DEFAULT_TIMEOUT = for_job("graph").wall_s
+
+__all__ = ["Limits", "STATUSES", "Scheduler", "Ticket", "about", "mode", "run_job",
+           "scheduler"]
 
 
-def run_job(job: str, request: dict, timeout: float = DEFAULT_TIMEOUT) -> dict:
-    """Run ``job`` on ``request`` in a fresh worker; always returns a dict with ``status``."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "explorer.sandbox.worker"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = proc.communicate(json.dumps({**request, "job": job}).encode(), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        return {"status": "timeout", "elapsed_s": time.perf_counter() - start,
-                "message": f"Your code ran longer than {timeout:g} s and was stopped. "
-                           "Is there a loop that never ends?"}
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0 or not out:
-        return {"status": "crashed", "elapsed_s": elapsed,
-                "message": f"The worker stopped (exit code {proc.returncode}) without a result."
-                           + (f" {err.decode(errors='replace')[-500:]}" if err else "")}
-    if len(out) > RESULT_LIMIT:
-        return {"status": "output-limit", "elapsed_s": elapsed,
-                "message": f"The result is {len(out):,} bytes; the limit is {RESULT_LIMIT:,}."}
-    result = json.loads(out)
-    result.setdefault("elapsed_s", elapsed)
-    return result
+def run_job(job: str, request: dict, timeout: float | None = None, *,
+            limits: Limits | None = None, pool: str | None = None) -> dict:
+    """Run ``job`` on ``request`` in a fresh worker and wait for its result.
+
+    ``timeout`` is the wall clock in seconds (default: the job's, 10 s for a graph run,
+    120 s for training); ``limits`` overrides every limit; ``pool`` is ``"warm"`` (fork from
+    the shared template) or ``"cold"`` (a new process), default ``$EXPLORER_POOL`` or warm.
+    Runs through the process-wide scheduler, so they share its bound on workers."""
+    ticket = scheduler().submit(f"run_job-{uuid.uuid4().hex}", job, request, limits=limits,
+                                timeout=timeout, pool=pool)
+    return ticket.result()
+
+
+def about(refresh: bool = False) -> dict:
+    """The sandbox on this host: mode, layers that work, limits, worker pool state."""
+    from explorer.sandbox import doctor
+
+    return doctor.report(refresh=refresh)

@@ -1,20 +1,50 @@
-"""Worker process entry: one JSON request on stdin, one JSON result on the protocol stream.
+"""The worker: one child of the template per run. It reads its request, confines itself
+(``layers.confine``), runs one job with the user's output captured, and streams JSON records
+back on the data channel (see ``protocol``). Then it exits; nothing of it is reused.
 
-The user's prints go to a bounded buffer, never to the protocol stream, so nothing the
-snippet writes can forge or corrupt a result."""
+The user's prints go to a bounded buffer, never to the data channel, and a flood stops the
+run at once. Failures are told in the user's terms: ``memory`` for an allocation the limits
+refused, ``blocked`` (with what: file, network, process) for an operation a layer refused."""
 from __future__ import annotations
 
 import contextlib
 import io
 import json
-import os
+import re
+import socket
 import sys
+import time
 
-OUTPUT_LIMIT = 1_000_000
+from explorer.sandbox import channel, layers
+from explorer.sandbox.limits import Limits
+
+MAX_REQUEST = 8_000_000
+
+MEMORY = re.compile(r"MemoryError|can't allocate memory|Cannot allocate memory|\[Errno 12\]|"
+                    r"out of memory|ResourceExhausted|std::bad_alloc")
+BLOCKED = re.compile(r"PermissionError|PermissionDenied|Permission denied|Operation not "
+                     r"permitted|\[Errno (1|13|101|27)\]|Network is unreachable|File too large|"
+                     r"can't start new thread|Resource temporarily unavailable")
+# Audit events (PEP 578) that name what the refused operation was; diagnostics only, the
+# boundary is the kernel's.
+EVENT_KINDS = {"open": "file", "os.": "file", "shutil.": "file", "tempfile.": "file",
+               "socket.": "network", "urllib.": "network", "http.": "network",
+               "os.fork": "process", "os.forkpty": "process", "os.system": "process",
+               "os.exec": "process", "os.posix_spawn": "process", "os.spawn": "process",
+               "subprocess.": "process", "os.kill": "process", "os.killpg": "process",
+               "_thread.start_new_thread": "process", "ctypes.": "system call"}
+WHAT = {"file": "use a file outside its temporary folder (or past its size limit)",
+        "network": "use the network", "process": "start or signal a process or thread",
+        "system call": "make a system call the sandbox forbids"}
+
+
+class OutputLimit(BaseException):
+    """Raised in the user's code when it prints past the limit; a BaseException so that an
+    ``except Exception`` in the snippet does not swallow it."""
 
 
 class BoundedText(io.TextIOBase):
-    """A text sink that keeps the first ``limit`` characters and counts the rest."""
+    """A text sink that keeps the first ``limit`` characters and stops the run past them."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -30,35 +60,143 @@ class BoundedText(io.TextIOBase):
         if room > 0:
             self.parts.append(text[:room])
         self.size += len(text)
-        self.overflow = self.overflow or self.size > self.limit
+        if self.size > self.limit:
+            self.overflow = True
+            raise OutputLimit()
         return len(text)
 
     def getvalue(self) -> str:
         return "".join(self.parts)
 
 
-def serve(request: dict, output_limit: int = OUTPUT_LIMIT) -> dict:
-    """Run one job with the user's output captured; the result dict gains ``stdout``."""
-    from explorer import jobs
+class Audit:
+    """The last sensitive operation the user's code asked for, by kind."""
 
-    sink = BoundedText(output_limit)
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        result = jobs.run(request.get("job", ""), request)
-    result["stdout"] = sink.getvalue()
-    if sink.overflow:
-        result = {"status": "output-limit", "stdout": sink.getvalue(),
-                  "message": f"Your code printed {sink.size:,} characters; the limit is "
-                             f"{output_limit:,}. Print less (a shape, not a whole tensor)."}
+    def __init__(self) -> None:
+        self.last: tuple[str, str] | None = None
+
+    def __call__(self, event: str, args: tuple) -> None:
+        kind = EVENT_KINDS.get(event) or next(
+            (k for prefix, k in EVENT_KINDS.items() if prefix.endswith(".")
+             and event.startswith(prefix)), None)
+        if kind:
+            detail = str(args[0])[:200] if args else ""
+            self.last = (kind, f"{event} {detail}".strip())
+
+
+def classify(result: dict, audit: Audit | None) -> dict:
+    """Turn a user ``error`` that was really a refused resource into ``memory``/``blocked``."""
+    if result.get("status") != "error":
+        return result
+    text = f"{result.get('error_type') or ''} {result.get('message') or ''}"
+    if MEMORY.search(text):
+        return {**result, "status": "memory",
+                "message": "Your code asked for more memory than a run may use. "
+                           + (result.get("message") or "")}
+    if BLOCKED.search(text):
+        kind = "process" if "thread" in text or "Resource temporarily" in text else None
+        if kind is None and audit is not None and audit.last \
+                and audit.last[0] in ("process", "network"):
+            kind = audit.last[0]  # the last process or network operation asked for
+        if kind is None and re.search(r"Errno 1[3]?\] .*: '|file|PermissionDenied|Network|"
+                                      r"socket", text):
+            kind = "network" if re.search(r"Network|socket", text) else "file"
+        kind = kind or "system call"
+        return {**result, "status": "blocked", "blocked": kind,
+                "message": f"The sandbox refused your code's attempt to {WHAT[kind]}. "
+                           + (result.get("message") or "")}
     return result
 
 
-def main() -> None:
-    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w")
-    request = json.loads(sys.stdin.read())
-    result = serve(request, int(request.get("output_limit", OUTPUT_LIMIT)))
-    protocol.write(json.dumps(result))
-    protocol.flush()
+def escaped(exc: BaseException, sink: BoundedText) -> dict:
+    """A result for an exception that escaped the job itself."""
+    if isinstance(exc, OutputLimit) or sink.overflow:
+        return {"status": "output-limit",
+                "message": f"Your code printed more than {sink.limit:,} characters and was "
+                           "stopped. Print less (a shape, not a whole tensor)."}
+    if isinstance(exc, MemoryError):
+        return {"status": "memory", "message": "Your code asked for more memory than a run "
+                                               "may use (MemoryError)."}
+    if isinstance(exc, SystemExit):
+        return {"status": "error", "error_type": "SystemExit", "line": None,
+                "message": "Your code called exit(); a snippet returns from forward instead."}
+    from explorer import snippet
+
+    return snippet.as_user_error(exc).to_json()
 
 
-if __name__ == "__main__":
-    main()
+def serve(request: dict, limits: Limits, audit: Audit | None = None) -> dict:
+    """Run one job with the user's output captured; the result gains ``stdout``."""
+    sink = BoundedText(limits.output_bytes)
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            result = run_job(request)
+        if sink.overflow:  # the user's code caught OutputLimit and carried on
+            raise OutputLimit()
+    except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
+        result = escaped(exc, sink)
+    if not isinstance(result, dict) or "status" not in result:
+        result = {"status": "crashed", "message": "The job returned no result."}
+    result = classify(result, audit)
+    result["stdout"] = sink.getvalue()
+    return result
+
+
+def run_job(request: dict) -> dict:
+    """Dispatch to ``explorer.jobs.<job>.run``, or to the sandbox's own self-test."""
+    from explorer import jobs
+
+    name = request.get("job", "")
+    if name == "_probe":  # the sandbox's self-test (doctor), not a user job
+        from explorer.sandbox import probe
+
+        return probe.run(request)
+    return jobs.dispatch(name, request)
+
+
+def refusal(report: layers.Report, mode: str) -> dict | None:
+    """In strict mode, the result that refuses to run user code when a layer is missing."""
+    missing = report.missing()
+    if mode != "strict" or not missing:
+        return None
+    return {"status": "blocked", "blocked": "sandbox", "layers": report,
+            "message": "This server runs in strict mode and these sandbox layers do not work "
+                       f"here: {', '.join(missing)}. Your code was not run."}
+
+
+def read_request(sock: socket.socket) -> dict:
+    data = b""
+    while b"\n" not in data:
+        chunk = sock.recv(1 << 16)
+        if not chunk or len(data) > MAX_REQUEST:
+            raise EOFError("no request")
+        data += chunk
+    line, _, rest = data.partition(b"\n")
+    channel._pending = rest  # controls the server sent after the request
+    return json.loads(line)
+
+
+def main(data_fd: int, run_dir: str, preloaded: bool) -> None:
+    """The worker's whole life, in the forked child; it never returns into the template."""
+    sock = socket.socket(fileno=data_fd)
+    message = read_request(sock)
+    limits = Limits.from_json(message.get("limits", {}))
+    start = time.perf_counter()
+    report = layers.confine(run_dir, limits, int(message.get("slot", 0)), preloaded)
+    confine_s = time.perf_counter() - start
+    channel.attach(sock)
+    request = {**message.get("request", {}), "job": message.get("job", "")}
+    if request["job"] == "_probe":
+        request["layers"] = report
+    result = refusal(report, message.get("mode", "relaxed"))
+    if result is None:
+        audit = Audit()
+        sys.addaudithook(audit)
+        result = serve(request, limits, audit)
+    result["sandbox"] = {"confine_s": round(confine_s, 4), "preloaded": preloaded}
+    data = json.dumps(result, default=str)
+    if len(data) > limits.result_bytes:
+        result = {"status": "output-limit", "stdout": result.get("stdout", "")[:10_000],
+                  "message": f"The result is {len(data):,} bytes; the limit is "
+                             f"{limits.result_bytes:,}. Return a smaller output."}
+    channel.finish(result)

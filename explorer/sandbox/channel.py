@@ -1,0 +1,60 @@
+"""What a job sees of the data channel: stream records to the server, ask whether it should
+stop early. Outside a worker (a job called directly in a test) records are kept in a list and
+a stop is never requested, so jobs need no special case.
+
+    from explorer.sandbox import channel
+    for step in range(steps):
+        ...
+        channel.emit({"step": step, "loss": loss})
+        if channel.stop_requested():
+            break          # then return the final result as usual: results so far are kept
+"""
+from __future__ import annotations
+
+import json
+import socket
+
+from explorer.sandbox.protocol import encode_record
+
+_sock: socket.socket | None = None
+_pending = b""
+_stopped = False
+kept: list[dict] = []  # records emitted outside a worker
+
+
+def attach(sock: socket.socket) -> None:
+    """Called by the worker before the job runs; later lines from the server are controls."""
+    global _sock
+    _sock = sock
+
+
+def emit(record: dict) -> None:
+    """Send one intermediate JSON record (a metric row, a progress note) to the server now."""
+    if _sock is None:
+        kept.append(record)
+        return
+    _sock.sendall(encode_record("event", record))
+
+
+def stop_requested() -> bool:
+    """True once the server asked this run to finish early (cheap: a non-blocking read)."""
+    global _pending, _stopped
+    if _sock is None or _stopped:
+        return _stopped
+    try:
+        data = _sock.recv(4096, socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return False
+    if not data:  # the server went away: stopping is the only sensible thing
+        _stopped = True
+        return True
+    _pending += data
+    *lines, _pending = _pending.split(b"\n")
+    _stopped = any(json.loads(line).get("control") == "stop" for line in lines if line.strip())
+    return _stopped
+
+
+def finish(result: dict) -> None:
+    """The final record; the worker calls this once, after the job returned."""
+    if _sock is not None:
+        _sock.sendall(encode_record("result", result))

@@ -1,0 +1,272 @@
+"""The layers that confine a worker, applied in the worker itself before the user's code runs,
+in an order where each one still has the rights it needs: namespaces and mounts first (they
+need privilege), then rlimits, the uid drop, no_new_privs, Landlock, seccomp last.
+
+Every layer reports whether it took; in strict mode the worker refuses to run user code when
+one did not (see ``REQUIRED``). Nothing here is a Python-level filter: each layer is a kernel
+mechanism that holds whatever the Python code does, ctypes included."""
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+from explorer.sandbox import landlock, seccomp
+from explorer.sandbox.limits import COLD_IMPORT_MB, MB, Limits
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWNET, CLONE_NEWPID = 0x40000000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 0x40000
+PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 8, 24, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+CAP_DAC_READ_SEARCH = 2
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+UID_BASE = int(os.environ.get("EXPLORER_SANDBOX_UID_BASE", "61000"))
+PACKAGE_DIR = Path(__file__).resolve().parent.parent       # explorer/
+REPO_DIR = PACKAGE_DIR.parent                               # never readable: .git, secrets
+SYSTEM_READ = ["/usr", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache", "/etc/localtime",
+               "/sys/devices/system/cpu", "/sys/fs/cgroup", "/dev/null", "/dev/zero",
+               "/dev/urandom", "/dev/random"]
+# What strict mode insists on. "user" is an unprivileged uid (root hosts) or a user namespace.
+REQUIRED = ("namespaces", "pid namespace", "rlimits", "environment", "user", "no_new_privs",
+            "landlock", "seccomp")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class Report(dict):
+    """Layer name -> {"works": bool, "detail": str}, in the order applied."""
+
+    def add(self, name: str, works: bool, detail: str) -> bool:
+        self[name] = {"works": bool(works), "detail": detail}
+        return bool(works)
+
+    def missing(self, required: tuple[str, ...] = REQUIRED) -> list[str]:
+        return [name for name in required if not self.get(name, {}).get("works")]
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def prctl(option: int, arg: int = 0) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl({option})")
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    _check(_libc.mount(source.encode() if source else None, target.encode(),
+                       fstype.encode() if fstype else None, ctypes.c_ulong(flags),
+                       data.encode() if data else None), f"mount {target}")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def slot_ids(slot: int) -> tuple[int, int]:
+    """The uid and gid of worker slot ``slot``: one per concurrent worker, so RLIMIT_NPROC
+    counts one worker's threads and not its neighbours'."""
+    return UID_BASE + slot, UID_BASE + slot
+
+
+def in_user_namespace() -> bool:
+    """True inside a user namespace (a non-root host's template makes one)."""
+    try:
+        return Path("/proc/self/uid_map").read_text().split()[:3] != ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+def can_drop_uid() -> bool:
+    """True for root in the initial user namespace, where any uid can be taken."""
+    return os.geteuid() == 0 and not in_user_namespace()
+
+
+def apply_namespaces(report: Report, run_dir: str, uid: int, gid: int, limits: Limits) -> None:
+    """Private mounts, network, IPC and hostname; a fresh /proc and a tmpfs temp folder."""
+    report.add("pid namespace", os.getpid() == 1,
+               "own pid namespace: other processes cannot be seen or signalled"
+               if os.getpid() == 1 else "not available: the template could not unshare it")
+    try:
+        unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+        mount("", "/", None, MS_REC | MS_PRIVATE)
+        if os.getpid() == 1:
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        mount("tmpfs", run_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              f"size={limits.file_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
+    except OSError as err:
+        report.add("namespaces", False, f"not available: {err}")
+        return
+    report.add("namespaces", True, "own network (no interfaces up), mount, IPC and UTS "
+               f"namespaces; a private {limits.file_mb} MB tmpfs as the temp folder")
+
+
+def apply_environment(report: Report, run_dir: str) -> None:
+    """No server environment, no inherited descriptors but the data channel, cwd = temp."""
+    os.environ.clear()  # the template was started with a minimal environment already
+    os.environ.update({"HOME": run_dir, "TMPDIR": run_dir, "PATH": "/usr/bin:/bin",
+                       "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    tempfile.tempdir = run_dir  # cached by an import in the template (AutoGraph writes here)
+    os.chdir(run_dir)
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    report.add("environment", True, "server environment cleared; stdin/stdout/stderr are "
+               "/dev/null; working directory is the per-run temp folder")
+
+
+def apply_rlimits(report: Report, limits: Limits, preloaded: bool, root: bool) -> None:
+    status = _vm_status()
+    data = status["VmData"] + limits.memory_mb * MB + (0 if preloaded else COLD_IMPORT_MB * MB)
+    # Address space is looser than data: thread stacks and malloc arenas reserve much more
+    # than they use. It still bounds shared mappings, which RLIMIT_DATA does not count.
+    space = status["VmSize"] + (limits.memory_mb + 2048 + (0 if preloaded else COLD_IMPORT_MB)) * MB
+    cpu = int(limits.cpu_s + 0.999)
+    table = {resource.RLIMIT_DATA: data, resource.RLIMIT_AS: space,
+             resource.RLIMIT_CPU: (cpu, cpu + 1), resource.RLIMIT_FSIZE: limits.file_mb * MB,
+             resource.RLIMIT_NOFILE: limits.open_files, resource.RLIMIT_CORE: 0,
+             resource.RLIMIT_MEMLOCK: 0}
+    if root:  # counted per uid: only a worker slot's own uid makes it a per-worker limit
+        table[resource.RLIMIT_NPROC] = limits.threads
+    try:
+        for kind, value in table.items():
+            resource.setrlimit(kind, value if isinstance(value, tuple) else (value, value))
+    except (OSError, ValueError) as err:
+        report.add("rlimits", False, f"could not set: {err}")
+        return
+    report.add("rlimits", True, f"memory {data // MB} MB private data ({status['VmData'] // MB} "
+               f"MB after imports + {limits.memory_mb} MB), CPU {cpu} s, files "
+               f"{limits.file_mb} MB, {limits.open_files} open files"
+               + (f", {limits.threads} threads" if root else ", threads bounded by memory"))
+
+
+def apply_user(report: Report, uid: int, gid: int, keep_read: bool) -> None:
+    """Root: become uid ``uid`` with no capability but, when Landlock bounds it,
+    CAP_DAC_READ_SEARCH, so the interpreter under a private home (/root/.pyenv) stays
+    readable. Not root: the template's user namespace is the layer."""
+    if not can_drop_uid():
+        userns = in_user_namespace()
+        report.add("user", os.geteuid() != 0 or userns,
+                   "runs in a user namespace, with the server's own non-root uid outside"
+                   if userns else f"runs as the server's own non-root uid {os.getuid()}")
+        return
+    try:
+        last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+        for cap in range(last + 1):
+            if cap != CAP_DAC_READ_SEARCH or not keep_read:
+                prctl(PR_CAPBSET_DROP, cap)
+        prctl(PR_SET_KEEPCAPS, 1)
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+        _capset(1 << CAP_DAC_READ_SEARCH if keep_read else 0)
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+        prctl(PR_SET_KEEPCAPS, 0)
+    except OSError as err:
+        report.add("user", False, f"could not drop root: {err}")
+        return
+    report.add("user", True, f"runs as uid {uid} with no capabilities"
+               + (" but reading files (bounded by Landlock)" if keep_read else ""))
+
+
+def _capset(mask: int) -> None:
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    data = (Data * 2)(Data(mask, mask, 0), Data(0, 0, 0))
+    _check(_libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), data), "capset")
+
+
+def read_paths() -> list[str]:
+    """Everything the interpreter and the jobs may read: the Python installation, its
+    packages, the explorer package, system libraries. Never the repository (.git, secrets)."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(PACKAGE_DIR), *SYSTEM_READ}
+    for entry in sys.path:
+        path = Path(entry or ".").resolve()
+        if path.is_dir() and path != REPO_DIR and path not in REPO_DIR.parents:
+            paths.add(str(path))
+    own_proc = os.getpid() == 1  # our own /proc shows only this worker
+    paths.update(["/proc"] if own_proc else ["/proc/self", "/proc/cpuinfo", "/proc/meminfo"])
+    return sorted(paths)
+
+
+def apply_no_new_privs(report: Report) -> None:
+    try:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+    except OSError as err:
+        report.add("no_new_privs", False, str(err))
+        return
+    report.add("no_new_privs", True, "no setuid binary or file capability can raise rights")
+
+
+def apply_landlock(report: Report, run_dir: str) -> None:
+    try:
+        abi = landlock.restrict(read_paths(), [run_dir, "/dev/null"])
+    except OSError as err:
+        report.add("landlock", False, f"not available: {err}")
+        return
+    report.add("landlock", True, f"ABI {abi}: read-only Python and system libraries, writes "
+               "only in the temp folder" + (", no TCP" if abi >= 4 else "")
+               + (", no signals or abstract sockets outside the worker" if abi >= 6 else ""))
+
+
+def apply_seccomp(report: Report) -> None:
+    if not seccomp.available():
+        report.add("seccomp", False, "not available: install libseccomp2 and pyseccomp")
+        return
+    try:
+        unknown = seccomp.install(os.getpid())
+    except OSError as err:
+        report.add("seccomp", False, f"could not load the filter: {err}")
+        return
+    report.add("seccomp", True, "no new processes, exec, ptrace, other processes' memory or "
+               "signals, non-UNIX sockets, mounts, namespaces, BPF, io_uring"
+               + (f" (unknown here: {', '.join(unknown)})" if unknown else ""))
+
+
+def apply_oom(report: Report) -> None:
+    try:
+        Path("/proc/self/oom_score_adj").write_text("1000")
+    except OSError as err:
+        report.add("oom", False, str(err))
+        return
+    report.add("oom", True, "the kernel's OOM killer picks this worker first")
+
+
+def confine(run_dir: str, limits: Limits, slot: int, preloaded: bool) -> Report:
+    """Apply every layer to this process, in order; returns what took."""
+    report = Report()
+    prctl(PR_SET_PDEATHSIG, 9)  # the template dies -> this worker dies (SIGKILL)
+    apply_oom(report)
+    root = can_drop_uid()
+    uid, gid = slot_ids(slot) if root else (os.getuid(), os.getgid())
+    apply_namespaces(report, run_dir, uid, gid, limits)
+    if not report["namespaces"]["works"]:
+        os.chown(run_dir, uid, gid)
+    apply_environment(report, run_dir)
+    apply_rlimits(report, limits, preloaded, root)
+    apply_user(report, uid, gid, keep_read=landlock.abi_version() > 0)
+    apply_no_new_privs(report)
+    apply_landlock(report, run_dir)
+    apply_seccomp(report)
+    return report
+
+
+def _vm_status() -> dict[str, int]:
+    """VmData, VmSize, VmRSS of this process in bytes."""
+    values = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmData", "VmSize", "VmRSS", "VmPeak"):
+            values[key] = int(rest.split()[0]) * 1024
+    return values

@@ -1,0 +1,80 @@
+"""What one run may use, per job, and the mode the sandbox runs in.
+
+Memory is budgeted *above* the worker's own size after its imports (torch and TensorFlow take
+about 430 MB of private data before any user code runs), measured in the worker itself."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass
+
+MODE_ENV = "EXPLORER_SANDBOX"    # strict | relaxed
+POOL_ENV = "EXPLORER_POOL"       # warm | cold
+MODES = ("relaxed", "strict")
+POOLS = ("warm", "cold")
+MB = 1 << 20
+# Imports a cold worker does after it is confined (torch and TensorFlow); a warm one did
+# them before, in the template, so they are already part of its measured size.
+COLD_IMPORT_MB = 768
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits. Sizes in bytes or MB as named; times in seconds."""
+
+    wall_s: float = 10.0          # request to result, enforced by the server
+    cpu_s: float = 20.0           # CPU time of all the worker's threads (2 cores)
+    memory_mb: int = 1024         # private memory above the worker's size after imports
+    threads: int = 128            # threads of one worker (an unprivileged uid per worker slot)
+    open_files: int = 256
+    output_bytes: int = 1_000_000   # what the user's code prints
+    result_bytes: int = 32_000_000  # every JSON record the worker sends back, in all
+    file_mb: int = 64             # size of the per-run temporary folder (and of one file)
+    code_bytes: int = 200_000     # the snippet text itself
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Limits:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def replace(self, **changes: object) -> Limits:
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT = Limits()
+# Training streams metrics for up to two minutes; its CPU allowance follows.
+JOB_LIMITS: dict[str, Limits] = {
+    "train": Limits(wall_s=120.0, cpu_s=240.0, result_bytes=64_000_000),
+}
+
+
+def for_job(job: str, timeout: float | None = None) -> Limits:
+    """The default limits of ``job``; ``timeout`` overrides the wall clock (and lifts the CPU
+    allowance with it)."""
+    limits = JOB_LIMITS.get(job, DEFAULT)
+    if timeout is not None:
+        limits = limits.replace(wall_s=float(timeout),
+                                cpu_s=max(limits.cpu_s, 2.0 * float(timeout)))
+    return limits
+
+
+def mode() -> str:
+    """``strict`` (a hosted server: refuse to run user code when a layer is missing) or
+    ``relaxed`` (a local single-user run: apply what works, say what does not)."""
+    value = os.environ.get(MODE_ENV, "relaxed").strip().lower()
+    return value if value in MODES else "strict"  # a typo must not weaken a hosted server
+
+
+def pool() -> str:
+    """``warm`` (fork from a template that imported torch and TensorFlow once: the server) or
+    ``cold`` (one fresh process per run, importing only what its job needs: one-shot CLI
+    commands, where a template's 5 s of imports would be paid for one run). Default: warm in
+    the Streamlit server, cold elsewhere; ``$EXPLORER_POOL`` decides when set."""
+    value = os.environ.get(POOL_ENV, "").strip().lower()
+    if value in POOLS:
+        return value
+    return "warm" if "streamlit" in sys.modules else "cold"

@@ -1,0 +1,58 @@
+"""One status per outcome of a run, with a plain message, from what the server saw: the
+worker's final record (if any), how the worker ended, and why the server killed it."""
+from __future__ import annotations
+
+import signal
+
+from explorer.sandbox.limits import Limits
+
+STATUSES = ("ok", "error", "syntax", "timeout", "memory", "output-limit", "blocked", "crashed")
+# Not outcomes of the user's code: the scheduler's own answers.
+SCHEDULER_STATUSES = ("cancelled", "busy")
+SIGNAL_WORDS = {signal.SIGSEGV: "a segmentation fault (often recursion too deep for the C "
+                                "stack, or a bad ctypes call)",
+                signal.SIGABRT: "an abort", signal.SIGBUS: "a bus error",
+                signal.SIGILL: "an illegal instruction", signal.SIGFPE: "an arithmetic fault"}
+
+
+def classify(result: dict | None, exit_info: dict, kill_reason: str | None, limits: Limits,
+             elapsed: float) -> dict:
+    """The user-facing result dict; always has ``status``, ``message`` unless ok, ``elapsed_s``."""
+    verdict = _verdict(result, exit_info, kill_reason, limits)
+    verdict["elapsed_s"] = round(elapsed, 4)
+    verdict.setdefault("stdout", "")
+    return verdict
+
+
+def _verdict(result: dict | None, exit_info: dict, kill_reason: str | None,
+             limits: Limits) -> dict:
+    if kill_reason == "output-limit":
+        return {"status": "output-limit", "message": "Your code sent back more than "
+                f"{limits.result_bytes:,} bytes of results and was stopped."}
+    if kill_reason in ("cancel", "stopped") and not _valid(result):
+        return {"status": "cancelled", "message": "The run was stopped before it finished."
+                if kill_reason == "stopped" else "The run was cancelled (a newer run replaced "
+                "it)."}
+    if _valid(result):
+        return dict(result)
+    if kill_reason == "timeout" or exit_info.get("backstop"):
+        return {"status": "timeout", "message": f"Your code ran longer than {limits.wall_s:g} s "
+                "and was stopped. Is there a loop that never ends, or a long sleep?"}
+    sig, cpu = exit_info.get("signal"), float(exit_info.get("cpu_s") or 0)
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits.cpu_s):
+        return {"status": "timeout", "message": f"Your code used more than {limits.cpu_s:g} s "
+                "of CPU time and was stopped."}
+    if sig == signal.SIGKILL:
+        return {"status": "memory", "message": "The worker was killed by the system, most "
+                f"likely for memory (it peaked at {exit_info.get('maxrss_mb', '?')} MB)."}
+    if sig:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return {"status": "crashed", "signal": name, "message": "The worker crashed with "
+                f"{name}: {SIGNAL_WORDS.get(sig, 'a fatal signal')}. Your code is kept; "
+                "try a smaller or simpler version."}
+    return {"status": "crashed", "message": "The worker stopped without a result (exit "
+            f"code {exit_info.get('code', '?')}). Did your code exit the process?"}
+
+
+def _valid(result: object) -> bool:
+    return isinstance(result, dict) and isinstance(result.get("status"), str)

@@ -1,0 +1,246 @@
+"""The server's side of a run: template processes (one warm, shared; or one cold per run),
+and ``Run``, one run in flight: send the request, stream the records, enforce the wall clock
+and the result size, kill the worker's whole pid namespace, say what happened."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Callable
+
+from explorer.sandbox import outcome
+from explorer.sandbox.layers import REPO_DIR
+from explorer.sandbox.limits import Limits
+from explorer.sandbox.protocol import LineReader, receive_message, send_message
+
+START_TIMEOUT = 180.0   # importing torch and TensorFlow on a busy 2-core machine
+STOP_GRACE = 3.0        # a stopped streaming job has this long to send its final result
+ENV_PASSED = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
+              "OMP_NUM_THREADS", "EXPLORER_SANDBOX_UID_BASE")
+
+
+class TemplateError(RuntimeError):
+    pass
+
+
+def clean_environment() -> dict[str, str]:
+    """The template's whole environment: no secret of the server's reaches it, and what a
+    process was started with stays readable in /proc/self/environ for good."""
+    env = {key: os.environ[key] for key in ENV_PASSED if key in os.environ}
+    env.update({"HOME": "/nonexistent", "PYTHONPATH": str(REPO_DIR),
+                "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return env
+
+
+class Template:
+    """One template process and its control channel."""
+
+    def __init__(self, preload: bool, once: bool = False) -> None:
+        self.preload = preload
+        self.lock = threading.Lock()
+        self.info: dict = {}
+        self.log = tempfile.TemporaryFile()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        args = [sys.executable, "-m", "explorer.sandbox.template",
+                "--control-fd", str(theirs.fileno())]
+        args += ["--preload"] if preload else []
+        args += ["--once"] if once else []
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(args, pass_fds=[theirs.fileno()], cwd="/",
+                                        env=clean_environment(), stdin=subprocess.DEVNULL,
+                                        stdout=self.log, stderr=self.log, start_new_session=True)
+        theirs.close()
+        self.control = ours
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> dict:
+        self.control.settimeout(timeout)
+        try:
+            message, _fds = receive_message(self.control)
+        except (OSError, ValueError) as err:
+            self.kill()
+            raise TemplateError(f"the sandbox template did not start: {err}") from None
+        finally:
+            self.control.settimeout(None)
+        if not message or not message.get("ready"):
+            self.process.wait(timeout=5)
+            self.log.seek(0)
+            raise TemplateError("the sandbox template did not start: "
+                                + self.log.read()[-2000:].decode(errors="replace"))
+        self.info = {**message, "start_s": round(time.perf_counter() - self.started, 2)}
+        return self.info
+
+    def fork(self, backstop_s: float) -> tuple[socket.socket, socket.socket]:
+        """Ask for one worker; returns the server's ends of its data and run-control channels."""
+        data, worker_data = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        control, template_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with self.lock:
+                send_message(self.control, {"op": "run", "backstop_s": backstop_s},
+                             [worker_data.fileno(), template_control.fileno()])
+        except OSError as err:
+            data.close()
+            control.close()
+            raise TemplateError(f"the sandbox template is gone: {err}") from None
+        finally:
+            worker_data.close()
+            template_control.close()
+        return data, control
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        self.control.close()  # the template kills its workers and exits on EOF
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class WarmPool:
+    """The process-wide warm template: started on first use, restarted when it died."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.template: Template | None = None
+        self.restarts = 0
+
+    def get(self) -> Template:
+        with self.lock:
+            if self.template is not None and not self.template.alive():
+                self.template.kill()
+                self.template = None
+                self.restarts += 1
+            if self.template is None:
+                template = Template(preload=True)
+                template.wait_ready()
+                self.template = template
+            return self.template
+
+    def state(self) -> dict:
+        template = self.template
+        return {"started": template is not None and template.alive(),
+                "restarts": self.restarts, **(template.info if template else {})}
+
+    def close(self) -> None:
+        with self.lock:
+            if self.template is not None:
+                self.template.kill()
+                self.template = None
+
+
+class Run:
+    """One run in flight. ``wait`` blocks its caller (a scheduler thread); ``kill`` and ``stop``
+    may be called from any other thread."""
+
+    def __init__(self, job: str, request: dict, limits: Limits, mode: str, slot: int) -> None:
+        self.job, self.request, self.limits, self.mode, self.slot = job, request, limits, mode, slot
+        self.kill_reason: str | None = None
+        self.pid: int | None = None
+        self.pidfd: int | None = None
+        self.data: socket.socket | None = None
+        self.control: socket.socket | None = None
+        self.lock = threading.Lock()
+        self.started = time.perf_counter()
+
+    def start(self, template: Template) -> None:
+        self.forked = time.perf_counter()  # the wall clock runs from the fork
+        self.data, self.control = template.fork(self.limits.wall_s + 10.0)
+        self.control.settimeout(30.0)
+        message, fds = receive_message(self.control)
+        if not message or "pid" not in message or not fds:
+            raise TemplateError("the sandbox template did not fork a worker")
+        self.pid, self.pidfd = int(message["pid"]), fds[0]
+        line = json.dumps({"job": self.job, "request": self.request, "mode": self.mode,
+                           "limits": self.limits.to_json(), "slot": self.slot})
+        try:
+            self.data.sendall(line.encode() + b"\n")
+        except OSError:
+            pass  # the worker died at once; its exit says why
+
+    def wait(self, on_event: Callable[[dict], None] | None = None) -> dict:
+        reader = LineReader(self.limits.result_bytes)
+        deadline = self.forked + self.limits.wall_s
+        result = None
+        while self.kill_reason is None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                self.kill("timeout")
+                break
+            ready, _, _ = select.select([self.data], [], [], min(remaining, 0.25))
+            if not ready:
+                continue
+            chunk = self.data.recv(1 << 16)
+            if not chunk:
+                break
+            try:
+                lines = reader.feed(chunk)
+            except OverflowError:
+                self.kill("output-limit")
+                break
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # not ours: the user's code wrote to the channel
+                if not isinstance(record, dict):
+                    continue
+                if record.get("kind") == "event" and on_event is not None:
+                    on_event(record.get("data"))
+                elif record.get("kind") == "result":
+                    result = record.get("data")
+        exit_info = self.exit_info()
+        elapsed = time.perf_counter() - self.started
+        return outcome.classify(result, exit_info, self.kill_reason, self.limits, elapsed)
+
+    def exit_info(self) -> dict:
+        """How the worker ended, from the template that reaped it."""
+        self.control.settimeout(10.0)
+        try:
+            message, _fds = receive_message(self.control)
+        except (OSError, ValueError):
+            message = None
+        return (message or {}).get("exit") or {}
+
+    def kill(self, reason: str) -> None:
+        """SIGKILL the worker's whole pid namespace (or process group); first reason wins."""
+        with self.lock:
+            if self.kill_reason is None:
+                self.kill_reason = reason
+            if self.pidfd is None:
+                return
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                return  # already gone (and maybe reaped: its pid must not be used)
+            try:
+                os.killpg(self.pid, signal.SIGKILL)  # alive, so the pid is still its own
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        """Ask a streaming job to finish now and send what it has; kill it after a grace."""
+        try:
+            self.data.sendall(b'{"control": "stop"}\n')
+        except OSError:
+            return
+        timer = threading.Timer(STOP_GRACE, self.kill, args=("stopped",))
+        timer.daemon = True
+        timer.start()
+
+    def close(self) -> None:
+        with self.lock:
+            for sock in (self.data, self.control):
+                if sock is not None:
+                    sock.close()
+            if self.pidfd is not None:
+                os.close(self.pidfd)
+                self.pidfd = None

@@ -1,0 +1,67 @@
+"""A seccomp filter through libseccomp's Python interface (``pyseccomp``): the system calls a
+worker never needs fail with EPERM.
+
+A deny-list, not an allow-list: torch and TensorFlow use a wide, version-dependent set of
+calls, and every call here is a way out of the sandbox (new processes, other processes'
+memory, network sockets, namespaces, mounts, kernel interfaces). The other layers (Landlock,
+namespaces, rlimits, an unprivileged uid) still hold where a call is allowed."""
+from __future__ import annotations
+
+import errno
+import socket
+
+CLONE_THREAD = 0x00010000
+
+# Calls that fail with EPERM whatever their arguments, grouped by what they would reach.
+DENIED = {
+    "process": ["fork", "vfork", "execve", "execveat"],
+    "other processes": ["ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+                        "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "tkill"],
+    "namespaces and mounts": ["unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
+                              "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount",
+                              "fspick", "mount_setattr"],
+    "kernel": ["bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+               "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
+               "reboot", "swapon", "swapoff", "acct", "quotactl", "syslog", "settimeofday",
+               "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname",
+               "iopl", "ioperm", "vhangup", "open_by_handle_at", "name_to_handle_at",
+               "io_uring_setup", "io_uring_enter", "io_uring_register"],
+}
+
+
+def available() -> bool:
+    """True when libseccomp and its Python interface load."""
+    try:
+        import pyseccomp  # noqa: F401  (loads libseccomp.so.2 through ctypes)
+    except (ImportError, OSError, AttributeError):
+        return False
+    return True
+
+
+def install(own_pid: int) -> list[str]:
+    """Load the filter into this process for good; returns the calls libseccomp did not know.
+
+    Signals go only to ``own_pid`` (the worker itself); threads may be created (torch and
+    TensorFlow need their pools) but not processes; sockets only of family AF_UNIX."""
+    import pyseccomp as sc
+
+    deny = sc.ERRNO(errno.EPERM)
+    rules = sc.SyscallFilter(sc.ALLOW)
+    unknown = []
+
+    def add(action: int, name: str, *args: object) -> None:
+        try:
+            rules.add_rule(action, name, *args)
+        except (OSError, ValueError, RuntimeError):
+            unknown.append(name)  # a call this libseccomp or arch does not know
+
+    for names in DENIED.values():
+        for name in names:
+            add(deny, name)
+    add(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))  # a process, not a thread
+    add(sc.ERRNO(errno.ENOSYS), "clone3")  # its flags are in memory: make glibc use clone
+    add(deny, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
+    for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
+        add(deny, name, sc.Arg(0, sc.NE, own_pid))
+    rules.load()
+    return unknown

@@ -1,0 +1,45 @@
+"""About this server: what protects user code here (sandbox layers, checked from inside a
+worker), the mode, the limits of a run, and the worker pool's state."""
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import sandbox
+
+st.title("About this server")
+with st.spinner("Checking the sandbox from inside a worker..."):
+    report = sandbox.about()
+
+if report["mode"] == "strict":
+    st.success("Strict mode: a hosted server. If a sandbox layer is missing, user code is "
+               "refused rather than run unprotected.")
+else:
+    st.warning("Relaxed mode: meant for a local, single-user run. Layers that do not work "
+               "on this host are skipped, not required. A hosted server sets "
+               "`EXPLORER_SANDBOX=strict`.")
+if not report["runs_user_code"]:
+    st.error("User code is refused here: missing " + ", ".join(report["missing"]))
+
+st.subheader("Sandbox layers")
+st.caption("Each run is a fresh process, used once, confined by the kernel.")
+st.dataframe([{"layer": name, "works": layer["works"], "what": layer["detail"]}
+              for name, layer in report["layers"].items()], hide_index=True)
+
+st.subheader("Checks from inside a worker")
+st.dataframe([{"check": name, "passed": item["ok"], "what happened": item["detail"]}
+              for name, item in report["checks"].items()], hide_index=True)
+
+st.subheader("Limits of one run")
+st.dataframe([{"job": job, **values} for job, values in report["limits"].items()],
+             hide_index=True)
+
+st.subheader("Workers")
+state = report["scheduler"]
+pool = state["pool"]
+st.write(f"{state['workers']} workers at most ({report['host']['cores']} cores), "
+         f"{state['running']} running, {state['queued']} waiting, {state['served']} served. "
+         f"Pool: **{report['pool']}**"
+         + (f"; template pid {pool['pid']}, {pool['memory']['vmrss_mb']} MB resident, "
+            f"started in {pool['start_s']} s" if pool.get("started") else ""))
+st.caption(f"Linux {report['host']['kernel']}, Landlock ABI {report['host']['landlock_abi']}, "
+           f"libseccomp {'found' if report['host']['libseccomp'] else 'missing'}.")
