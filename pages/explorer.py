@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import lessons, share
+from explorer import lessons, sandbox, share
 from explorer.graph import Graph
 from pages.ui import editor, results
-from pages.ui.runner import run_job
+from pages.ui import runner
 
 LESSON, SEED, DEVICE, VIEW = "lesson", "seed", "device", "view"  # also URL query parameters
 CODE = "explorer.code"
@@ -22,7 +22,7 @@ LESSONS = {lesson.name: lesson for lesson in lessons.all_lessons()}
 @st.cache_data(ttl=600, show_spinner=False)
 def environment() -> dict:
     """What the workers' PyTorch sees; the same for every visitor, so cached for all."""
-    return run_job("environment", {}, label="Looking for a GPU...")
+    return sandbox.run_job("environment", {})
 
 
 def load_lesson() -> None:
@@ -56,7 +56,7 @@ top = st.columns([2, 1, 1, 1])
 top[0].selectbox("Lesson", list(LESSONS), format_func=lambda n: LESSONS[n].title,
                  key=LESSON, bind="query-params", on_change=load_lesson,
                  index=list(LESSONS).index(lessons.DEFAULT))
-seed = top[1].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1,
+seed = top[1].number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
                            key=SEED, bind="query-params",
                            help="torch.manual_seed(seed) runs before your code: weights and "
                                 "inputs change with it, and so may the graph.")
@@ -102,8 +102,10 @@ if clicked or submitted or st.session_state.pop(PENDING, False) or (RESULT in st
     request = {"code": code, "seed": int(seed), "device": device}
     if st.session_state.get(TF_CODE):
         request["tf_code"] = st.session_state[TF_CODE]
-    st.session_state[RESULT] = run_job("explore", request, label="Running your code...")
+    runner.submit("explore", "explore", request)
     st.session_state[RAN_WITH] = settings
+if runner.waiting("explore"):
+    st.session_state[RESULT] = runner.wait("explore", "Running your code in a worker...")
     st.rerun()  # redraw the editor with this run's notes
 
 if result:

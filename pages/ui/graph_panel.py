@@ -77,12 +77,12 @@ def show_details(graph: Graph, node_id: str | None) -> None:
         return
     node = graph.node(node_id)
     rows = details.node_rows(graph, node)
-    st.dataframe({"": [r[0] for r in rows], "value": [r[1] for r in rows]}, hide_index=True,
-                  width="stretch")
+    st.table({"": [r[0] for r in rows], "value": [r[1] for r in rows]}, hide_index=True,
+             hide_header=True, border="horizontal")
     saved = details.saved_rows(node)
     if saved:
         st.caption("Saved for backward: the tensors autograd keeps until the backward pass.")
-        st.dataframe(saved, hide_index=True, width="stretch")
+        st.table(saved, hide_index=True)
 
 
 def downloads(graph: Graph, *, key: str, view: str, name: str) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from explorer import compare, executed, render, share
 from explorer.graph import Graph
 from pages.ui import graph_panel
-from pages.ui.runner import run_job
+from pages.ui import runner
 
 CONTROL_OPS = ("If", "StatelessIf", "While", "StatelessWhile")
 COMPARE_SEEDS = "explorer.compare_seeds"
@@ -128,9 +128,10 @@ def compare_inputs(code: str, seed: int, device: str, view: str, twin: dict) -> 
     settings = (code, seed, device, tuple(chosen))
     stored = st.session_state.get(COMPARE_RESULT)
     if st.button("Compare", icon=":material/compare_arrows:", disabled=len(chosen) < 2):
-        stored = (settings, run_job("explore", {"code": code, "seed": seed, "device": device,
-                                                "input_seeds": chosen, "twin": False},
-                                    label="Running each input..."))
+        runner.submit("compare", "explore", {"code": code, "seed": seed, "device": device,
+                                             "input_seeds": chosen, "twin": False})
+    if runner.waiting("compare"):
+        stored = (settings, runner.wait("compare", "Running each input..."))
         st.session_state[COMPARE_RESULT] = stored
     if not stored or stored[0] != settings:
         return

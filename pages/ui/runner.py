@@ -1,11 +1,56 @@
-"""Running a job for the page: a status while the worker runs; errors become results."""
+"""Running jobs for a page through the sandbox's scheduler: one running job per browser
+session (a new one cancels the old), the visitor's place in the queue while waiting, and a
+Cancel button. A ticket survives reruns, so touching a widget mid-run does not lose it."""
 from __future__ import annotations
 
+import time
+import uuid
+
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer import sandbox
 
+TICKETS = "runner.tickets"  # slot -> Ticket waiting for its result
+
+
+def session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else f"bare-{uuid.uuid4().hex}"
+
+
+def submit(slot: str, job: str, request: dict, timeout: float | None = None) -> None:
+    ticket = sandbox.scheduler().submit(session_id(), job, request, timeout=timeout)
+    st.session_state.setdefault(TICKETS, {})[slot] = ticket
+
+
+def waiting(slot: str) -> bool:
+    return slot in st.session_state.get(TICKETS, {})
+
+
+def wait(slot: str, label: str) -> dict | None:
+    """The result of the job in ``slot`` (None if there is none), showing progress."""
+    ticket = st.session_state.get(TICKETS, {}).get(slot)
+    if ticket is None:
+        return None
+    box = st.empty()
+    with box.container():
+        cols = st.columns([5, 1])
+        note = cols[0].empty()
+        cols[1].button("Cancel", key=f"runner.cancel.{slot}", on_click=ticket.cancel,
+                       icon=":material/stop:")
+        while not ticket.done():
+            ahead = ticket.position()
+            note.info(f"{label} {ahead} run(s) ahead of yours in the queue." if ahead
+                      else label, icon=":material/hourglass_top:")
+            time.sleep(0.05)
+    box.empty()
+    del st.session_state[TICKETS][slot]
+    return ticket.result()
+
 
 def run_job(job: str, request: dict, *, label: str, timeout: float | None = None) -> dict:
-    with st.spinner(label):
-        return sandbox.run_job(job, request, **({"timeout": timeout} if timeout else {}))
+    """Submit and wait in one call, for short jobs that need no slot of their own."""
+    slot = f"oneshot.{job}"
+    submit(slot, job, request, timeout)
+    return wait(slot, label)

@@ -61,7 +61,7 @@ export default function (component) {
       return { x: full.x + (full.w - w) / 2, y: bottom ? full.y + full.h - h : full.y + (full.h - h) / 2,
                w, h, signature: data.signature };
     };
-    if (view.clientWidth > 0 && scale > 1.1) s = at(1.1, false);   // small graphs: not blown up
+    if (view.clientWidth > 0 && scale > 1.4) s = at(1.4, false);   // small graphs: not blown up
     if (view.clientWidth > 0 && scale < 0.25) s = at(0.7, true);   // very tall: start at the output
   }
   const apply = () => {
