@@ -1,0 +1,310 @@
+"""TensorFlow versions of the torch pieces a twin uses: the runtime of generated twin code.
+
+Generated code imports this module as ``tt`` (helpers with no one-line TF spelling) and, where
+the snippet imported ``torch.nn``, under the snippet's own alias, so ``nn.Linear(10, 10)`` reads
+the same in both programs. Parameters keep torch's names and layouts (``Linear.weight`` is
+``(out, in)``), so the torch run's values copy over by path. Only twin code imports this.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import OrderedDict, namedtuple
+from typing import Any, Iterator
+
+import tensorflow as tf
+
+do_not_convert = tf.autograph.experimental.do_not_convert
+
+MaxResult = namedtuple("MaxResult", "values indices")  # what torch.max(x, dim) returns
+_CHECK = {"identity_dropout": False}
+
+
+@contextlib.contextmanager
+def identity_dropout() -> Iterator[None]:
+    """Traces made inside keep every unit in dropout: the equivalence check's setting, since
+    torch and TensorFlow draw their masks from different random generators."""
+    previous = _CHECK["identity_dropout"]
+    _CHECK["identity_dropout"] = True
+    try:
+        yield
+    finally:
+        _CHECK["identity_dropout"] = previous
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """``torch.no_grad()`` at module level, where it only guards initialisation: a no-op,
+    since the twin takes its values from the torch run."""
+    yield
+
+
+def Parameter(data: Any, requires_grad: bool = True) -> tf.Variable:  # noqa: N802 (torch's name)
+    return tf.Variable(data, trainable=requires_grad)
+
+
+# -- functions without a one-line TF spelling ----------------------------------------------
+
+@do_not_convert
+def dropout(x: tf.Tensor, p: float = 0.5, training: bool = True) -> tf.Tensor:
+    if not training or p == 0 or _CHECK["identity_dropout"]:
+        return x
+    return tf.nn.dropout(x, rate=p)
+
+
+@do_not_convert
+def swapaxes(x: tf.Tensor, dim0: int, dim1: int) -> tf.Tensor:
+    """``x.transpose(dim0, dim1)``: one Transpose op, the permutation known at trace time."""
+    perm = list(range(x.shape.rank))
+    perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+    return tf.transpose(x, perm)
+
+
+@do_not_convert
+def max_dim(x: tf.Tensor, dim: int, keepdim: bool = False) -> MaxResult:
+    return MaxResult(tf.reduce_max(x, axis=dim, keepdims=keepdim), _arg(tf.argmax, x, dim, keepdim))
+
+
+@do_not_convert
+def min_dim(x: tf.Tensor, dim: int, keepdim: bool = False) -> MaxResult:
+    return MaxResult(tf.reduce_min(x, axis=dim, keepdims=keepdim), _arg(tf.argmin, x, dim, keepdim))
+
+
+def _arg(fn: Any, x: tf.Tensor, dim: int, keepdim: bool) -> tf.Tensor:
+    index = fn(x, axis=dim)
+    return tf.expand_dims(index, dim) if keepdim else index
+
+
+class _At:
+    """``tt.at[:, 0]`` is ``(slice(None), 0)``: an index, written as the snippet wrote it."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return key
+
+
+at = _At()
+
+
+@do_not_convert
+def setitem(target: Any, key: Any, value: Any) -> Any:
+    """``target[key] = value`` as a new tensor, since TF tensors are immutable values: the
+    positions ``key`` selects (found by indexing a tensor of positions the same way) are
+    overwritten with tf.tensor_scatter_nd_update, a mask uses tf.where. Python lists and
+    dicts are written in place, as before."""
+    if not isinstance(target, tf.Tensor):
+        target[key] = value
+        return target
+    value = tf.cast(value, target.dtype)
+    if isinstance(key, tf.Tensor) and key.dtype == tf.bool:
+        return tf.where(key, value, target)
+    positions = tf.reshape(tf.range(tf.size(target)), tf.shape(target))[key]
+    updates = tf.broadcast_to(value, tf.shape(positions))
+    flat = tf.tensor_scatter_nd_update(tf.reshape(target, [-1]), tf.reshape(positions, [-1, 1]),
+                                       tf.reshape(updates, [-1]))
+    return tf.reshape(flat, tf.shape(target))
+
+
+REDUCTIONS = {"mean": tf.reduce_mean, "sum": tf.reduce_sum, "none": tf.identity}
+
+
+@do_not_convert
+def mse_loss(x: tf.Tensor, target: tf.Tensor, reduction: str = "mean") -> tf.Tensor:
+    return REDUCTIONS[reduction](tf.square(x - target))
+
+
+@do_not_convert
+def cross_entropy(logits: tf.Tensor, target: tf.Tensor, reduction: str = "mean") -> tf.Tensor:
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=logits)
+    return REDUCTIONS[reduction](losses)
+
+
+@do_not_convert
+def linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | None = None) -> tf.Tensor:
+    """``x @ weight.T + bias`` for inputs of any rank, as ``torch.nn.functional.linear``."""
+    rank = x.shape.rank
+    if rank == 2:
+        y = tf.matmul(x, weight, transpose_b=True)
+    elif rank == 1:
+        y = tf.linalg.matvec(weight, x)
+    else:
+        y = tf.tensordot(x, weight, axes=[[rank - 1], [1]])
+    return y if bias is None else y + bias
+
+
+# -- torch.nn modules ----------------------------------------------------------------------
+
+class Module(tf.Module):
+    """``torch.nn.Module`` on ``tf.Module``: ``forward``, ``training``, ``train()``/``eval()``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.training = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def train(self, mode: bool = True) -> Module:
+        for module in (self, *self.submodules):
+            if isinstance(module, Module):
+                module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def parameters(self) -> list[tf.Variable]:
+        return list(self.trainable_variables)
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        return self  # the twin always runs on the CPU
+
+
+def _uniform(shape: tuple[int, ...], fan_in: int) -> tf.Variable:
+    """torch's default initialisation, so twin code run on its own behaves like torch's."""
+    bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
+    return tf.Variable(tf.random.uniform(shape, -bound, bound))
+
+
+class Linear(Module):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = _uniform((out_features, in_features), in_features)
+        self.bias = _uniform((out_features,), in_features) if bias else None
+
+    @do_not_convert
+    def forward(self, x: tf.Tensor) -> tf.Tensor:
+        return linear(x, self.weight, self.bias)
+
+
+class Activation(Module):
+    """A module that applies one function: ReLU, Tanh, Sigmoid, Identity."""
+
+    function = staticmethod(tf.identity)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # inplace=True and the like
+        super().__init__()
+
+    @do_not_convert
+    def forward(self, x: tf.Tensor) -> tf.Tensor:
+        return self.function(x)
+
+
+class ReLU(Activation):
+    function = staticmethod(tf.nn.relu)
+
+
+class Tanh(Activation):
+    function = staticmethod(tf.tanh)
+
+
+class Sigmoid(Activation):
+    function = staticmethod(tf.sigmoid)
+
+
+class Identity(Activation):
+    pass
+
+
+class Softmax(Module):
+    function = staticmethod(tf.nn.softmax)
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    @do_not_convert
+    def forward(self, x: tf.Tensor) -> tf.Tensor:
+        dim = self.dim if self.dim is not None else (0 if x.shape.rank in (0, 1, 3) else 1)
+        return self.function(x, axis=dim)  # torch's legacy choice when dim is not given
+
+
+class LogSoftmax(Softmax):
+    function = staticmethod(tf.nn.log_softmax)
+
+
+class Dropout(Module):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        self.p = p
+
+    @do_not_convert
+    def forward(self, x: tf.Tensor) -> tf.Tensor:
+        return dropout(x, self.p, self.training)
+
+
+class Embedding(Module):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__()
+        self.padding_idx = padding_idx
+        self.weight = tf.Variable(tf.random.normal((num_embeddings, embedding_dim)))
+
+    @do_not_convert
+    def forward(self, indices: tf.Tensor) -> tf.Tensor:
+        rows = tf.gather(self.weight, indices)
+        if self.padding_idx is None:
+            return rows
+        padding = tf.expand_dims(tf.equal(indices, self.padding_idx), -1)
+        return tf.where(padding, tf.stop_gradient(rows), rows)  # torch trains no padding row
+
+
+class RNNCell(Module):
+    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), torch's layout and names."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", **kwargs: Any) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.activation = {"tanh": tf.tanh, "relu": tf.nn.relu}[nonlinearity]
+        self.weight_ih = _uniform((hidden_size, input_size), hidden_size)
+        self.weight_hh = _uniform((hidden_size, hidden_size), hidden_size)
+        self.bias_ih = _uniform((hidden_size,), hidden_size) if bias else None
+        self.bias_hh = _uniform((hidden_size,), hidden_size) if bias else None
+
+    @do_not_convert
+    def forward(self, x: tf.Tensor, hx: tf.Tensor | None = None) -> tf.Tensor:
+        if hx is None:
+            shape = (self.hidden_size,) if x.shape.rank == 1 else (x.shape[0], self.hidden_size)
+            hx = tf.zeros(shape, dtype=x.dtype)
+        return self.activation(linear(x, self.weight_ih, self.bias_ih)
+                               + linear(hx, self.weight_hh, self.bias_hh))
+
+
+class ModuleList(Module):
+    """Children by position; torch names their parameters ``0.weight``, ``1.weight``."""
+
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        self.items = list(modules or ())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
+
+    def append(self, module: Any) -> ModuleList:
+        self.items.append(module)
+        return self
+
+    def extend(self, modules: Any) -> ModuleList:
+        self.items.extend(modules)
+        return self
+
+
+class Sequential(ModuleList):
+    def __init__(self, *modules: Any) -> None:
+        named = modules[0] if len(modules) == 1 and isinstance(modules[0], OrderedDict) else None
+        super().__init__(named.values() if named else modules)
+        for name, module in (named or {}).items():
+            setattr(self, name, module)
+
+    def forward(self, x: Any) -> Any:
+        for module in self.items:
+            x = module(x)
+        return x

@@ -1,0 +1,256 @@
+"""Snippet text -> TensorFlow text: table translations spliced into the user's own source.
+
+Only the torch parts change; comments, layout and line numbers stay, so line N of the twin is
+line N of the snippet and an error in either names the same line. Pure text: imports neither
+torch nor TensorFlow, so the app may show the TF code without loading them.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from explorer import twin_table as table
+from explorer.twin_rules import PREDICATES, Arg, BindError, bind, render
+from explorer.twin_scope import Recursion, Scope, comments, recursive_functions
+from explorer.twin_table import Rule
+
+HEADER = "\x00twin-header\x00"     # where the first torch import puts tf (and tt) imports
+
+
+@dataclass
+class Translation:
+    code: str                                                  # the TF twin, line for line
+    recursive: list[Recursion] = field(default_factory=list)  # functions that call themselves
+
+
+class Rewriter(Scope):
+    """One translation: the edits to the snippet's text, outermost translation first."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.header_done = False
+        self.cache: dict[ast.AST, str] = {}
+
+    # -- edits -----------------------------------------------------------------------------
+    def output(self) -> str:
+        text = self.splice(self.tree, 0, len(self.data))
+        header = table.TF_IMPORT + (f"; {table.TT_IMPORT}" if re.search(r"\btt\.", text) else "")
+        return text.replace(HEADER, header)
+
+    def splice(self, root: ast.AST, start: int, end: int) -> str:
+        """The source from ``start`` to ``end`` with every translated node below ``root``
+        replaced; the outermost translation wins (explicit stack, no recursion)."""
+        edits: list[tuple[int, int, str]] = []
+        stack = list(reversed(list(ast.iter_child_nodes(root))))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.JoinedStr) and node.lineno != node.end_lineno:
+                continue  # Python 3.11 misplaces nodes inside multi-line f-strings
+            text = self.translate(node) if hasattr(node, "end_lineno") else None
+            if text is None:
+                stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            else:
+                edits.append((*self.span(node), text))
+        out, position = [], start
+        for lo, hi, text in sorted(edits):
+            if lo >= position and hi <= end:
+                out += [self.data[position:lo].decode(), text]
+                position = hi
+        return "".join(out) + self.data[position:end].decode()
+
+    def text_of(self, node: ast.AST) -> str:
+        """The TF text of an expression."""
+        if node not in self.cache:
+            text = self.translate(node)
+            self.cache[node] = text if text is not None else self.splice(node, *self.span(node))
+        return self.cache[node]
+
+    def translate(self, node: ast.AST) -> str | None:
+        """The TF text replacing ``node``, or None to look inside it."""
+        handler = HANDLERS.get(type(node))
+        if handler is None:
+            return None
+        text = handler(self, node)
+        if text is None:
+            return None
+        original = self.segment(node)
+        missing = original.count("\n") - text.count("\n")
+        if missing > 0:  # re-rendered arguments spanned lines: keep line numbers, comments
+            kept = "".join(f"  {c}" for c in comments(original) if c not in text)
+            padding = kept + "\n" * missing
+            text = text + padding if isinstance(node, ast.stmt) else f"({text}{padding})"
+        return text
+
+    # -- handlers --------------------------------------------------------------------------
+    def apply(self, rules: tuple[Rule, ...], node: ast.Call, receiver: Arg | None = None,
+              ) -> str | None:
+        """The first rule that binds the call; None if none does."""
+        scope_ok = node not in self.in_function
+        positional = ([receiver] if receiver else []) + [Arg(self.text_of(a), a) for a in node.args]
+        keywords = [(kw.arg, Arg(self.text_of(kw.value), kw.value, keyword=True))
+                    for kw in node.keywords]
+        for rule in rules:
+            if rule.module_level and not scope_ok:
+                continue
+            try:
+                values = bind(rule.params, positional, keywords)
+            except BindError:
+                continue
+            if rule.when and not PREDICATES[rule.when](values):
+                continue
+            text = render(rule.template, values)
+            if text is None:
+                continue
+            wants_grad = values.get("requires_grad")  # a factory's requires_grad=True
+            if isinstance(wants_grad, Arg) and wants_grad.text != "False" and scope_ok \
+                    and not text.startswith("tf.Variable("):
+                text = f"tf.Variable({text})"
+            return text
+        return None
+
+    def call(self, node: ast.Call) -> str | None:
+        name = self.qualname(node.func)
+        if name is not None:
+            rules = table.FUNCTIONS.get(name)
+            text = self.apply(rules, node) if rules else None
+            if text is not None:
+                return text
+            if self.is_class(name) or name in table.CONSTANTS:
+                return None  # keep the call; the name itself is translated below
+            spelled = self.segment(node.func)
+            if name in table.UNSUPPORTED:
+                raise self.no_twin(node, f"{spelled}()", table.UNSUPPORTED[name])
+            detail = "not with these arguments" if rules else None
+            raise self.no_twin(node, f"{spelled}()", "outside_table", detail)
+        func = node.func
+        if isinstance(func, ast.Attribute) and self.tensor_like(func.value):
+            rules = table.METHODS.get(func.attr) or table.IN_PLACE.get(func.attr)
+            if rules:
+                return self.apply(rules, node, Arg(self.text_of(func.value), func.value))
+        return None
+
+    def is_class(self, name: str) -> bool:
+        return name.rpartition(".")[0] == "torch.nn" and name.rpartition(".")[2] in table.CLASSES
+
+    def attribute(self, node: ast.Attribute | ast.Name) -> str | None:
+        name = self.qualname(node)
+        if name is None:
+            if isinstance(node, ast.Name) or not self.tensor_like(node.value):
+                return None
+            if node.attr in table.UNSUPPORTED_ATTRIBUTES and node in self.in_function:
+                raise self.no_twin(node, f".{node.attr}", table.UNSUPPORTED_ATTRIBUTES[node.attr])
+            template = table.ATTRIBUTES.get(node.attr)
+            return render(template, {"input": Arg(self.text_of(node.value), node.value)}) \
+                if template else None
+        if name in table.CONSTANTS:
+            return table.CONSTANTS[name]
+        if name in table.MODULES and name != "torch":
+            return self.segment(node)  # bound to explorer.twin_lib by the rewritten import
+        if self.is_class(name):
+            base = node.value if isinstance(node, ast.Attribute) else None
+            keep = base is None or self.qualname(base) == "torch.nn" and isinstance(base, ast.Name)
+            return self.segment(node) if keep else f"tt.{node.attr}"
+        if name in table.UNSUPPORTED:
+            raise self.no_twin(node, self.segment(node), table.UNSUPPORTED[name])
+        reference = _function_reference(table.FUNCTIONS.get(name, ()))
+        if reference:
+            return reference
+        raise self.no_twin(node, self.segment(node), "outside_table")
+
+    def expression_statement(self, node: ast.Expr) -> str | None:
+        """``h.add_(x)`` -> ``h = (h + x)``; initialisation calls (nn.init) -> ``pass``."""
+        call = node.value
+        if not isinstance(call, ast.Call):
+            return None
+        name = self.qualname(call.func) or ""
+        if name.startswith(table.INIT_ONLY) and node not in self.in_function:
+            return "pass"
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr in table.IN_PLACE
+                and self.tensor_like(func.value)):
+            return None
+        if isinstance(func.value, ast.Subscript):
+            raise self.no_twin(node, f"the in-place .{func.attr}() on part of a tensor",
+                               "item_assignment")
+        target = self.text_of(func.value)
+        value = self.apply(table.IN_PLACE[func.attr], call, Arg(target, func.value))
+        return f"{target} = {value}" if value is not None else None
+
+    def subscript_write(self, node: ast.Assign | ast.AugAssign) -> str | None:
+        """``h[:, 0] = v`` -> ``h = tt.setitem(h, tt.at[:, 0], v)``: a new tensor, rebound."""
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        target = targets[0]
+        if len(targets) != 1 or not isinstance(target, ast.Subscript) \
+                or not isinstance(target.value, (ast.Name, ast.Attribute)) \
+                or not self.tensor_like(target.value):
+            return None
+        name, key = self.text_of(target.value), self.text_of(target.slice)
+        value = self.text_of(node.value)
+        if isinstance(node, ast.AugAssign):
+            value = f"{name}[{key}] {OPERATORS[type(node.op)]} ({value})"
+        return f"{name} = tt.setitem({name}, tt.at[{key}], {value})"
+
+    def imports(self, node: ast.Import | ast.ImportFrom) -> str | None:
+        """Torch imports bind the twin's modules under the same names; the first one also
+        imports TensorFlow (and the twin runtime, where the translation uses it)."""
+        if not _imports_torch(node):
+            return None
+        parts, kept = [], []
+        for a in node.names:
+            local = a.asname or (a.name if isinstance(node, ast.ImportFrom)
+                                 else a.name.split(".")[0])
+            target = self.aliases.get(local, "")
+            if not target.startswith("torch"):
+                kept.append(a)
+            elif target in table.MODULES and target != "torch":
+                parts.append(f"import {table.MODULES[target]} as {local}")
+            elif self.is_class(target):
+                name = target.rpartition(".")[2]
+                parts.append(f"from explorer.twin_lib import {name}"
+                             + (f" as {local}" if local != name else ""))
+            # torch itself and torch functions: every use is rewritten, nothing to bind
+        if kept:
+            node = ast.ImportFrom(node.module, kept, node.level) \
+                if isinstance(node, ast.ImportFrom) else ast.Import(kept)
+            parts.append(ast.unparse(node))
+        if not self.header_done:
+            self.header_done = True
+            parts.insert(0, HEADER)
+        return "; ".join(parts) or "pass"
+
+    def class_def(self, node: ast.ClassDef) -> str | None:
+        for base in node.bases:
+            if self.qualname(base) == "torch.autograd.Function":
+                raise self.no_twin(node, f"a custom torch.autograd.Function (class {node.name})",
+                                   "autograd_function")
+        return None
+
+
+def _imports_torch(node: ast.Import | ast.ImportFrom) -> bool:
+    names = [node.module or ""] if isinstance(node, ast.ImportFrom) \
+        else [a.name for a in node.names]
+    return any(n == "torch" or n.startswith("torch.") for n in names)
+
+
+def _function_reference(rules: tuple[Rule, ...]) -> str | None:
+    """``torch.tanh`` used as a value -> ``tf.tanh``, for one-argument rules only."""
+    match = re.fullmatch(r"([\w.]+)\(\{input\}\)", rules[0].template) if rules else None
+    return match.group(1) if match and rules[0].params == "input" else None
+
+
+# What each kind of node may be rewritten by; other nodes are looked inside.
+HANDLERS = {ast.Call: Rewriter.call, ast.Attribute: Rewriter.attribute,
+            ast.Name: Rewriter.attribute, ast.Expr: Rewriter.expression_statement,
+            ast.Import: Rewriter.imports, ast.ImportFrom: Rewriter.imports,
+            ast.ClassDef: Rewriter.class_def, ast.Assign: Rewriter.subscript_write,
+            ast.AugAssign: Rewriter.subscript_write}
+OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+             ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%"}
+
+
+def translate(code: str) -> Translation:
+    """The TF twin of snippet ``code``; raises NoTwin naming the construct and line, and
+    SyntaxError for code that does not parse."""
+    rewriter = Rewriter(code)
+    return Translation(code=rewriter.output(), recursive=recursive_functions(rewriter.tree))
