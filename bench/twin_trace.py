@@ -19,13 +19,13 @@ import statistics
 import time
 
 from explorer import lessons, twin
-from explorer.twin_limits import NoTwin
+from explorer.twin.limits import NoTwin
 
 BUDGET_S = 0.3
 
 
 def time_once(code: str, torch_run: object) -> tuple[float, float]:
-    from explorer import twin_run
+    from explorer.twin import run as twin_run
 
     start = time.perf_counter()
     text = twin.translate(code).code
@@ -39,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    from explorer import twin_run  # imports TensorFlow: not part of any figure
+    from explorer.twin import run as twin_run  # imports TensorFlow: not part of any figure
 
     print(f"{'lesson':<24}{'translate ms':>14}{'trace ms':>10}{'sum ms':>9}{'check ms':>10}"
           "  budget")

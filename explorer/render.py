@@ -72,7 +72,7 @@ class Line:
     dst: str
     kind: str = "data"
     count: int = 1
-    origin: tuple[str, str] | None = None  # the first model edge it draws
+    edges: list[tuple[str, str]] = field(default_factory=list)  # the model edges it draws
 
 
 @dataclass
@@ -81,6 +81,7 @@ class Drawing:
     lines: list[Line]
     blocks: list[Block]
     view: str
+    alias: dict[str, str] = field(default_factory=dict)  # folded node -> node drawn for it
 
 
 @dataclass
@@ -93,6 +94,19 @@ class Decoration:
     node_style: dict[str, dict[str, str]] = field(default_factory=dict)
     edge_style: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
+    def style_of_line(self, line: Line) -> dict[str, str]:
+        """A line drawn for many model edges (a rolled loop) takes the widest one's style."""
+        styles = [self.edge_style[e] for e in line.edges if e in self.edge_style]
+        return max(styles, key=lambda st: float(st.get("penwidth", 0)), default={})
+
+    def style_of_shape(self, shape: Shape, alias: dict[str, str]) -> dict[str, str]:
+        """A folded AccumulateGrad's style goes to the leaf drawn in its place."""
+        style: dict[str, str] = {}
+        for node, drawn_as in alias.items():
+            if drawn_as == shape.node:
+                style.update(self.node_style.get(node, {}))
+        return {**style, **self.node_style.get(shape.node, {})}
+
 
 def shape_text(shape: list[int] | None) -> str:
     if shape is None:
@@ -100,13 +114,23 @@ def shape_text(shape: list[int] | None) -> str:
     return "scalar" if not shape else "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def node_lines(node: Node) -> list[str]:
+def _short(text: str, limit: int = 28) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def node_lines(node: Node, framework: str = "torch") -> list[str]:
+    """Label lines: what the node is, its TF op name where that says more, shape, value."""
     title = node.label or node.op or node.id
-    lines = [title, shape_text(node.shape)]
+    lines = [_short(title, 40)]
+    if framework != "torch" and node.kind == "op" and node.id != title:
+        lines.append(_short(node.id))  # a TF op's name tells its scope: while/..., cond/...
+    lines.append(shape_text(node.shape))
     value = node.attrs.get("value", {})
     if node.kind == "output" and node.shape == [] and value.get("value"):
         v = value["value"][0]
         lines.append(f"= {v:.4g}" if isinstance(v, float) else f"= {v}")
+    elif node.op == "Const" and value not in ({}, None):
+        lines.append(_short(f"= {value}", 24))
     return [line for line in lines if line]
 
 
@@ -151,11 +175,11 @@ def drawing(graph: Graph, view: str = "auto", expand: tuple[int, ...] = ()) -> D
                 copy, offset = block.copy_and_offset(pos)
                 rep[order[pos]] = order[block.start + offset]
                 place[order[pos]] = (k, copy)
-    shapes = [Shape(id=n.id, node=n.id, kind=n.kind, lines=node_lines(n), style=node_style(n),
+    shapes = [Shape(id=n.id, node=n.id, kind=n.kind, lines=node_lines(n, graph.framework),
+                    style=node_style(n),
                     cluster=place[n.id][0] if n.id in place else None)
               for n in graph.nodes if n.id not in alias and rep.get(n.id, n.id) == n.id]
-    counts: dict[tuple[str, str, str], int] = {}
-    origins: dict[tuple[str, str, str], tuple[str, str]] = {}
+    drawn: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
     for edge in graph.edges:
         src, dst = alias.get(edge.src, edge.src), alias.get(edge.dst, edge.dst)
         if src == dst:
@@ -165,11 +189,10 @@ def drawing(graph: Graph, view: str = "auto", expand: tuple[int, ...] = ()) -> D
                 and place[src][1] != place[dst][1]:
             kind = "carried"
         key = (rep.get(src, src), rep.get(dst, dst), kind)
-        counts[key] = counts.get(key, 0) + 1
-        origins.setdefault(key, (edge.src, edge.dst))
-    lines = [Line(s, d, k, c, origins[(s, d, k)]) for (s, d, k), c in counts.items()]
+        drawn.setdefault(key, []).append((edge.src, edge.dst))
+    lines = [Line(s, d, k, len(edges), edges) for (s, d, k), edges in drawn.items()]
     shapes, lines = _ghost(shapes, lines)
-    return Drawing(shapes=shapes, lines=lines, blocks=blocks, view=view)
+    return Drawing(shapes=shapes, lines=lines, blocks=blocks, view=view, alias=alias)
 
 
 def _ghost(shapes: list[Shape], lines: list[Line]) -> tuple[list[Shape], list[Line]]:
@@ -243,17 +266,14 @@ def drawing_to_dot(d: Drawing, title: str | None = None,
             indent = "    "
         for shape in shapes:
             lines = shape.lines + deco.node_lines.get(shape.node, [])
-            attrs = {**shape.style, **deco.node_style.get(shape.node, {}),
+            attrs = {**shape.style, **deco.style_of_shape(shape, d.alias),
                      "label": "\n".join(lines), "id": dom_id(shape.id)}
             out.append(f"{indent}{quote(shape.id)} {_attrs(attrs)};")
         if cluster is not None:
             out.append("  }")
     cluster_of = {shape.id: shape.cluster for shape in d.shapes}
-    node_of = {shape.id: shape.node for shape in d.shapes}
     for line in d.lines:
-        drawn = (node_of.get(line.src, line.src), node_of.get(line.dst, line.dst))
-        attrs = {**EDGE_STYLE.get(line.kind, {}),
-                 **deco.edge_style.get(line.origin, deco.edge_style.get(drawn, {}))}
+        attrs = {**EDGE_STYLE.get(line.kind, {}), **deco.style_of_line(line)}
         inside = cluster_of.get(line.src) is not None and \
             cluster_of.get(line.src) == cluster_of.get(line.dst) and line.kind != "carried"
         if line.count > 1 and not inside:  # a body edge repeats once per copy: the badge says so

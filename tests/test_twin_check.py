@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-twin_check = pytest.importorskip("explorer.twin_check")
-from explorer.twin_run import TorchRun  # noqa: E402
+twin_check = pytest.importorskip("explorer.twin.check")
+from explorer.twin.run import TorchRun  # noqa: E402
 
 
 def torch_run(outputs: list, grads: dict, **extra: object) -> TorchRun:

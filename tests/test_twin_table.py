@@ -8,10 +8,10 @@ import ast
 import numpy as np
 import pytest
 
-from explorer import twin_table
-from explorer.twin_rewrite import translate
+from explorer.twin import table as twin_table
+from explorer.twin.rewrite import translate
 
-twin_run = pytest.importorskip("explorer.twin_run")  # imports TensorFlow once per session
+twin_run = pytest.importorskip("explorer.twin.run")  # imports TensorFlow once per session
 pytestmark = pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax")
 
 SNIPPET = '''import torch

@@ -49,6 +49,11 @@ DEFAULT = Limits()
 # Training streams metrics for up to two minutes; its CPU allowance follows.
 JOB_LIMITS: dict[str, Limits] = {
     "train": Limits(wall_s=120.0, cpu_s=240.0, result_bytes=64_000_000),
+    # Jobs that also trace the TensorFlow twin: a cold worker (the CLI) imports TensorFlow
+    # first, 4-6 s on a busy 2-core machine. A runaway loop waits this long, or Cancel.
+    "explore": Limits(wall_s=20.0, cpu_s=40.0),
+    "tf_graph": Limits(wall_s=30.0, cpu_s=60.0),
+    "check": Limits(wall_s=30.0, cpu_s=60.0),
 }
 
 

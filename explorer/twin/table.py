@@ -5,7 +5,7 @@ the same in parentheses unless it is atomic, and ``<...>`` an optional part, wri
 every argument it names was passed. A torch name maps to rules tried in order; the first that
 binds the call's arguments (and whose ``when`` holds) wins. Varargs (``*size``) render as
 one shape; a bare ``*`` makes the arguments after it keyword-only, as in torch. ``tf`` is
-TensorFlow and ``tt`` is ``explorer.twin_lib``, the twin's runtime.
+TensorFlow and ``tt`` is ``explorer.twin.lib``, the twin's runtime.
 """
 from __future__ import annotations
 
@@ -165,15 +165,15 @@ CONSTANTS: dict[str, str] = {
     "torch.Size": "tf.TensorShape",
 }
 
-# torch.nn classes with a twin in explorer.twin_lib (same name, same parameter names).
+# torch.nn classes with a twin in explorer.twin.lib (same name, same parameter names).
 CLASSES = ("Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Softmax", "LogSoftmax",
            "Sequential", "ModuleList", "Dropout", "Embedding", "RNNCell", "Parameter")
 
 # Imported modules: torch's on the left, the twin's on the right.
-MODULES: dict[str, str] = {"torch": "tensorflow", "torch.nn": "explorer.twin_lib",
-                           "torch.nn.functional": "explorer.twin_lib"}
+MODULES: dict[str, str] = {"torch": "tensorflow", "torch.nn": "explorer.twin.lib",
+                           "torch.nn.functional": "explorer.twin.lib"}
 TF_IMPORT = "import tensorflow as tf"
-TT_IMPORT = "import explorer.twin_lib as tt"
+TT_IMPORT = "import explorer.twin.lib as tt"
 
 # Statements that only initialise values, which the twin copies from the torch run anyway.
 INIT_ONLY = ("torch.nn.init.",)

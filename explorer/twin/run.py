@@ -18,12 +18,13 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from explorer import snippet, twin_paths
+from explorer import snippet
+from explorer.twin import paths as twin_paths
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF reads it once, at import
 import tensorflow as tf  # noqa: E402
 
-from explorer import twin_lib  # noqa: E402  (imports TensorFlow too)
+from explorer.twin import lib as twin_lib  # noqa: E402  (imports TensorFlow too)
 
 TWIN_FILE = "<twin>"
 SNIPPET_MODULE = "__snippet__"  # the __name__ snippet.load runs user code under

@@ -10,10 +10,10 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from explorer import twin_table as table
-from explorer.twin_rules import PREDICATES, Arg, BindError, bind, render
-from explorer.twin_scope import Recursion, Scope, comments, recursive_functions
-from explorer.twin_table import Rule
+from explorer.twin import table
+from explorer.twin.rules import PREDICATES, Arg, BindError, bind, render
+from explorer.twin.scope import Recursion, Scope, comments, recursive_functions
+from explorer.twin.table import Rule
 
 HEADER = "\x00twin-header\x00"     # where the first torch import puts tf (and tt) imports
 
@@ -146,7 +146,7 @@ class Rewriter(Scope):
         if name in table.CONSTANTS:
             return table.CONSTANTS[name]
         if name in table.MODULES and name != "torch":
-            return self.segment(node)  # bound to explorer.twin_lib by the rewritten import
+            return self.segment(node)  # bound to explorer.twin.lib by the rewritten import
         if self.is_class(name):
             base = node.value if isinstance(node, ast.Attribute) else None
             keep = base is None or self.qualname(base) == "torch.nn" and isinstance(base, ast.Name)
@@ -207,7 +207,7 @@ class Rewriter(Scope):
                 parts.append(f"import {table.MODULES[target]} as {local}")
             elif self.is_class(target):
                 name = target.rpartition(".")[2]
-                parts.append(f"from explorer.twin_lib import {name}"
+                parts.append(f"from explorer.twin.lib import {name}"
                              + (f" as {local}" if local != name else ""))
             # torch itself and torch functions: every use is rewritten, nothing to bind
         if kept:

@@ -7,8 +7,8 @@ TensorFlow on first use, so only workers pay for it (DESIGN.md, "The TensorFlow 
 """
 from __future__ import annotations
 
-from explorer.twin_limits import REASONS, NoTwin
-from explorer.twin_rewrite import Translation, translate
+from explorer.twin.limits import REASONS, NoTwin
+from explorer.twin.rewrite import Translation, translate
 
 __all__ = ["REASONS", "NoTwin", "Translation", "compare", "translate"]
 
@@ -27,6 +27,6 @@ def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None =
     - ``{"status": "error", "source": "tf_code", "line", "message", "hint", ...}`` when
       TensorFlow refuses a hand-edited ``tf_code``.
     """
-    from explorer.twin_check import compare as run_compare  # imports TensorFlow
+    from explorer.twin.check import compare as run_compare  # imports TensorFlow
 
     return run_compare(code, seed=seed, device=device, tf_code=tf_code)

@@ -1,6 +1,6 @@
 """Bind a torch call's arguments to a rule's signature and fill its TF template.
 
-Templates (see ``twin_table``): ``{name}`` an argument's text, ``{name:p}`` the same in
+Templates (see ``table``): ``{name}`` an argument's text, ``{name:p}`` the same in
 parentheses unless atomic, ``<...>`` written only when every argument inside was passed.
 """
 from __future__ import annotations

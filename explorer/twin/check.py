@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer import snippet, twin_rewrite, twin_run
+from explorer import snippet
+from explorer.twin import rewrite as twin_rewrite
+from explorer.twin import run as twin_run
 from explorer.capture import tf as capture_tf
 from explorer.graph import Graph
-from explorer.twin_limits import REASONS, NoTwin, classify
+from explorer.twin.limits import REASONS, NoTwin, classify
 
 RTOL, ATOL = 1e-4, 1e-5  # float32: what two orders of summation may differ by
 STDOUT_LIMIT = 20_000    # characters of what the twin printed while tracing

@@ -9,7 +9,7 @@ import io
 import tokenize
 from dataclasses import dataclass
 
-from explorer.twin_limits import NoTwin
+from explorer.twin.limits import NoTwin
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
 
