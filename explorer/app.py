@@ -29,6 +29,7 @@ def main() -> None:
     page = st.navigation([
         st.Page(PAGES / "explorer.py", title="Explorer", icon=":material/account_tree:",
                 default=True),
+        st.Page(PAGES / "gradients.py", title="Gradients", icon=":material/gradient:"),
         st.Page(PAGES / "about.py", title="About this server", icon=":material/shield:"),
     ])
     page.run()

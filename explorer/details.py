@@ -9,7 +9,7 @@ KIND_NAMES = {"op": "operation", "param": "parameter (leaf, requires grad)",
               "output": "output of forward"}
 
 
-def _bytes(n: int) -> str:
+def format_bytes(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -47,7 +47,7 @@ def node_rows(graph: Graph, node: Node) -> list[tuple[str, str]]:
 def saved_rows(node: Node) -> list[dict]:
     """The tensors autograd keeps for this node's backward, with their memory."""
     return [{"saved": s["name"], "shape": shape_text(s["shape"]), "dtype": s.get("dtype", ""),
-             "memory": _bytes(s.get("bytes", 0)),
+             "memory": format_bytes(s.get("bytes", 0)),
              "is": (f"view of {s['leaf']}" if s.get("view") else s["leaf"]) if s.get("leaf")
              else "an intermediate result"}
             for s in node.attrs.get("saved", [])]

@@ -8,7 +8,7 @@ done, current and pending.
 
 Keys are the *model's* ids: an edge is ``(src, dst)`` of ``Graph.edges`` (forward direction),
 a node is a ``Graph`` node id. ``render`` maps them onto what it draws (folded, ghosted or
-rolled shapes) and merges several model edges drawn as one line with ``combine``.
+rolled shapes); a line drawn for several model edges takes the widest one's style.
 """
 from __future__ import annotations
 
@@ -97,9 +97,11 @@ def step_styles(order: list[str], step: int) -> dict[str, dict[str, str]]:
             for k, node_id in enumerate(order)}
 
 
-def combine(styles: list[dict[str, str]]) -> dict[str, str]:
-    """One line drawn for several model edges (a rolled loop, a folded leaf): the widest
-    wins, since the loudest gradient is the one worth seeing."""
-    if not styles:
-        return {}
-    return max(styles, key=lambda s: float(s.get("penwidth", 0)))
+def merge(*maps: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Per-node style maps laid over each other, later maps winning attribute by attribute
+    (flags first, then the stepper's marks)."""
+    out: dict[str, dict[str, str]] = {}
+    for styles in maps:
+        for node_id, style in styles.items():
+            out[node_id] = {**out.get(node_id, {}), **style}
+    return out

@@ -49,11 +49,11 @@ def test_stepper_marks_done_current_and_pending():
     assert styles["t"] == {}
 
 
-def test_combine_keeps_the_widest_line():
-    assert render_flow.combine([{"penwidth": "1.0", "color": "x"},
-                                {"penwidth": "4.5", "color": "y"}])["color"] == "y"
-    assert render_flow.combine([]) == {}
-
+def test_merge_lays_the_stepper_over_the_flags():
+    merged = render_flow.merge({"a": {"color": "red", "penwidth": "2"}},
+                               {"a": {"fillcolor": "yellow", "penwidth": "3"}, "b": {"x": "1"}})
+    assert merged == {"a": {"color": "red", "penwidth": "3", "fillcolor": "yellow"},
+                      "b": {"x": "1"}}
 
 def test_styles_are_keyed_by_the_graphs_own_edges_and_nodes():
     result = grads.run({"code": lessons.default().code})

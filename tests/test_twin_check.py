@@ -36,7 +36,9 @@ def test_verdict_equivalent() -> None:
     run = torch_run([np.float32(1.5)], {"w": np.ones(2, np.float32)})
     result = twin_check.verdict(run, [np.float32(1.5000001)], {"w": np.ones(2, np.float32)}, False)
     assert result["equivalent"] is True
-    assert result["grads"] == [{"name": "w", "max_abs_diff": 0.0, "close": True}]
+    ones = {"norm": pytest.approx(2 ** 0.5), "values": [1.0, 1.0]}
+    assert result["grads"] == [{"name": "w", "max_abs_diff": 0.0, "close": True,
+                                "torch": ones, "tf": ones}]
     assert result["message"].startswith("Equivalent: outputs and the gradients of 1 tensor(s)")
 
 

@@ -101,6 +101,23 @@ class Edits:
                 raise edit_error(f"Cannot edit {edit.name}: {err}") from None
 
 
+VALUES_LIMIT = 10_000
+
+
+def targets(program: Program) -> dict[str, dict]:
+    """What the sliders can edit: every floating input and module-level tensor, by edit kind
+    and name, with its shape and (when small) its values as forward will see them."""
+    tables = {"input_element": _unique(program.input_tensors()),
+              "param_element": _unique(program.module_tensors())}
+    out: dict[str, dict] = {}
+    for kind, tensors in tables.items():
+        out[kind] = {name: {"shape": list(t.shape),
+                            "value": t.detach().cpu().tolist()
+                            if t.numel() <= VALUES_LIMIT and not t.is_meta else None}
+                     for name, t in tensors.items() if t.is_floating_point()}
+    return out
+
+
 def _unique(named: Iterator[tuple[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """Name -> tensor, each tensor once under its first name (as capture names leaves)."""
     out: dict[str, torch.Tensor] = {}

@@ -3,7 +3,8 @@ the live edits of the request, and a finite-difference check on demand.
 
 Request: ``code``, ``seed`` (0), ``device`` ("cpu"), ``input_scale``, ``input_element``,
 ``param_element`` (see ``explorer.gradients.edits``), ``gradcheck`` (false, true, or options
-of ``explorer.gradients.fdcheck.CheckOptions``).
+of ``explorer.gradients.fdcheck.CheckOptions``), ``twin`` (false: true adds the TensorFlow
+twin's gradients from ``tf.GradientTape`` for the snippet as written, without the edits).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 
 from explorer import snippet
 from explorer.gradients import engine, fdcheck
-from explorer.gradients.edits import Edits
+from explorer.gradients.edits import Edits, targets
 
 
 def run(request: dict) -> dict:
@@ -24,7 +25,8 @@ def run(request: dict) -> dict:
         program = snippet.load(code, seed=seed, device=device)
         edits.apply(program)
         load_s = time.perf_counter() - load_start
-        result = {"status": "ok", **engine.inspect(program)}
+        editable = targets(program)
+        result = {"status": "ok", **engine.inspect(program), "editable": editable}
     except snippet.SnippetError as err:
         return err.to_json()
     except engine.BackwardError as err:  # the graph was captured: send it with the error
@@ -36,5 +38,9 @@ def run(request: dict) -> dict:
         except snippet.SnippetError as err:
             result["gradcheck"] = {"ok": None, "error": err.to_json()}
         result["timings"]["gradcheck_s"] = result["gradcheck"].get("elapsed_s", 0.0)
+    if request.get("twin"):
+        from explorer.jobs.explore import twin_result
+
+        result["twin"] = twin_result(code, seed, device, None)
     result["timings"]["total_s"] = time.perf_counter() - start
     return result

@@ -53,6 +53,18 @@ def _number(x: float) -> float | str:
     return x if np.isfinite(x) else str(x)
 
 
+VALUES_LIMIT = 10_000  # gradients with more elements travel as norms only
+
+
+def _gradient(g: np.ndarray | None) -> dict:
+    """A gradient for the page: its norm, and its values when small enough to draw."""
+    if g is None:
+        return {"norm": None, "values": None}
+    g = np.asarray(g, dtype=np.float64)
+    return {"norm": _number(float(np.linalg.norm(g))),
+            "values": np.nan_to_num(g).tolist() if g.size <= VALUES_LIMIT else None}
+
+
 def verdict(torch_run: twin_run.TorchRun, outputs: list[np.ndarray],
             grads: dict[str, np.ndarray | None], random_ops: bool) -> dict:
     """The check fields: equivalent, largest differences, per-gradient detail, a message."""
@@ -66,7 +78,8 @@ def verdict(torch_run: twin_run.TorchRun, outputs: list[np.ndarray],
         if a.shape != b.shape:
             notes.append(f"Output {i} has shape {list(a.shape)} in torch, {list(b.shape)} in TF.")
     grad_gaps = {path: difference(g, grads.get(path)) for path, g in torch_run.grads.items()}
-    grad_rows = [{"name": path, "max_abs_diff": _number(gap), "close": close}
+    grad_rows = [{"name": path, "max_abs_diff": _number(gap), "close": close,
+                  "torch": _gradient(torch_run.grads[path]), "tf": _gradient(grads.get(path))}
                  for path, (gap, close) in grad_gaps.items()]
     outputs_ok = same_count and all(close for _, close in out_gaps)
     grads_ok = all(close for _, close in grad_gaps.values()) and torch_run.backward_error is None
