@@ -15,6 +15,7 @@ RESULT = "explorer.result"
 RAN_WITH = "explorer.ran_with"
 PENDING = "explorer.pending"      # run once the page has drawn (lesson picked, link opened)
 PLAIN = "explorer.plain_editor"
+LINK_PROBLEM = "explorer.link_problem"  # why a share link's code could not be used
 TF_CODE = "explorer.tf_code"
 LESSONS = {lesson.name: lesson for lesson in lessons.all_lessons()}
 
@@ -26,6 +27,7 @@ def environment() -> dict:
 
 
 def load_lesson() -> None:
+    st.session_state.pop(LINK_PROBLEM, None)
     st.session_state[CODE] = LESSONS[st.session_state[LESSON]].code
     st.session_state[EDITOR_KEY] = st.session_state.get(EDITOR_KEY, 0) + 1
     st.session_state[PENDING] = True
@@ -44,7 +46,8 @@ def first_visit() -> None:
             st.session_state[CODE] = share.decode_code(token)
             return
         except share.ShareError as err:
-            st.warning(f"The shared link's code could not be read: {err}. Showing a lesson.")
+            st.session_state[LINK_PROBLEM] = (f"The shared link's code could not be read: {err}. "
+                                              "Showing a lesson instead.")
     st.session_state[CODE] = LESSONS.get(st.session_state.get(LESSON), lessons.default()).code
 
 
@@ -69,6 +72,8 @@ view = top[3].radio("View", ["auto", "full", "rolled"], key=VIEW, horizontal=Tru
                     help="rolled: repeated loop iterations drawn once with \u00d7N; auto: rolled "
                          "for big graphs")
 first_visit()
+if st.session_state.get(LINK_PROBLEM):
+    st.warning(st.session_state[LINK_PROBLEM], icon=":material/link_off:")
 device = device if gpu else "cpu"
 lesson = LESSONS.get(st.session_state.get(LESSON))
 if lesson and st.session_state[CODE] == lesson.code:
@@ -96,7 +101,7 @@ with right:
         st.caption(f":material/memory: GPU unavailable: {env.get('reason') or 'unknown'}.")
 
 settings = (code, int(seed), device, st.session_state.get(TF_CODE))
-stale = st.session_state.get(RAN_WITH, (None, None, None, None))[1:3] != settings[1:3]
+stale = st.session_state.get(RAN_WITH, (None,) * 4)[1:] != settings[1:]  # not code edits
 if clicked or submitted or st.session_state.pop(PENDING, False) or (RESULT in st.session_state
                                                                    and stale):
     request = {"code": code, "seed": int(seed), "device": device}

@@ -2,6 +2,8 @@
 step by step, with sliders that re-run the snippet live."""
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from explorer import lessons, render, render_flow
@@ -35,7 +37,8 @@ with top[2]:
         st.code(code, language="python", line_numbers=True)
 
 base = st.session_state.setdefault(BASE, {}).get((code, int(seed)))
-edits = grad_panels.sliders(base, key=f"grads.{hash((code, int(seed)))}")
+slider_key = f"grads.{hashlib.sha1(code.encode()).hexdigest()[:10]}.{int(seed)}"
+edits = grad_panels.sliders(base, key=slider_key)
 twin = st.toggle("Compare with the TensorFlow twin (tf.GradientTape)", key=TWIN,
                  help="Adds the twin's gradients of the snippet as written (sliders at rest).")
 request = {"code": code, "seed": int(seed), **edits, "twin": bool(twin)}

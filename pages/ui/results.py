@@ -10,6 +10,7 @@ from pages.ui import graph_panel
 from pages.ui import runner
 
 CONTROL_OPS = ("If", "StatelessIf", "While", "StatelessWhile")
+ROLE_ORDER = {"then_branch": 0, "else_branch": 1, "cond": 2, "body": 3}  # as the code reads
 COMPARE_SEEDS = "explorer.compare_seeds"
 COMPARE_RESULT = "explorer.compare_result"
 
@@ -98,7 +99,8 @@ def tf_panel(twin: dict, view: str) -> None:
     node = graph_panel.show_graph(graph, key="tf", view=view)
     graph_panel.node_picker(graph, key="tf")
     graph_panel.show_details(graph, node)
-    branches = graph.node(node).attrs.get("subgraphs", {}) if node else {}
+    branches = dict(sorted((graph.node(node).attrs.get("subgraphs", {}) if node else {}).items(),
+                           key=lambda item: ROLE_ORDER.get(item[0], len(ROLE_ORDER))))
     if branches:
         st.markdown(f"**Inside `{node}`**: the functions this op runs, traced once each.")
         for tab, (role, name) in zip(st.tabs(list(branches)), branches.items()):
