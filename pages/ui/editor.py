@@ -10,28 +10,45 @@ except ImportError:  # the app still works, with a plain text area
     code_editor = None
 
 SEEN = "editor.seen"  # ids of editor responses already handled
+# Ace markers are absolutely placed divs; the component nests this CSS under its root.
+MARKER_CSS = """
+.gx-ran { position: absolute; background: rgba(30, 142, 62, 0.10); }
+.gx-failed { position: absolute; background: rgba(217, 48, 37, 0.16); }
+"""
 BUTTONS = [{"name": "Run", "feather": "Play", "primary": True, "hasText": True,
             "showWithIcon": True, "commands": ["submit"],
             "style": {"bottom": "0.44rem", "right": "0.4rem"}}]
 
 
+def _marker(line: int, css_class: str) -> dict:
+    return {"startRow": line - 1, "startCol": 0, "endRow": line - 1, "endCol": 1,
+            "className": css_class, "type": "fullLine"}
+
+
 def snippet_editor(code: str, *, key: str, notes: dict[int, str] | None = None,
                    error_line: int | None = None, plain: bool = False) -> tuple[str, bool]:
-    """Show ``code``; return (the code as the user has it now, whether they asked to run)."""
+    """Show ``code``; return (the code as the user has it now, whether they asked to run).
+
+    ``notes`` (line -> text) mark the lines the last run executed: shaded, with the note in
+    the gutter (times run, arm taken, iterations); ``error_line`` is shaded red."""
     if plain or code_editor is None:
         text = st.text_area("Snippet", value=code, height=420, key=f"{key}.plain",
                             label_visibility="collapsed")
         return text, False
     annotations = [{"row": line - 1, "column": 0, "type": "info", "text": note}
                    for line, note in (notes or {}).items()]
+    markers = [_marker(line, "gx-ran") for line in (notes or {})]
     if error_line:
         annotations.append({"row": error_line - 1, "column": 0, "type": "error",
                             "text": "the run failed here"})
+        markers.append(_marker(error_line, "gx-failed"))
     response = code_editor(
         code, lang="python", key=key, height=[18, 30], buttons=BUTTONS,
         response_mode=["blur"], allow_reset=True,
         options={"showLineNumbers": True, "tabSize": 4, "wrap": False},
-        props={"annotations": annotations, "enableBasicAutocompletion": False},
+        props={"annotations": annotations, "markers": markers,
+               "enableBasicAutocompletion": False},
+        component_props={"css": MARKER_CSS},
     )
     seen = st.session_state.setdefault(SEEN, set())
     text = response.get("text") or code
