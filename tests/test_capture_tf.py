@@ -133,3 +133,16 @@ def test_json_round_trip_and_outputs(nested_graph) -> None:
     while expected.sum() > 1.0:
         expected = expected * (0.5 if expected.max() > 2.0 else 0.75)
     np.testing.assert_allclose(h.numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("lesson, statement, ops", [
+    ("data_dependent_if", "if x.sum() > 0:", ("If", "StatelessIf")),
+    ("while_loop", "while h.norm() > 1:", ("While", "StatelessWhile")),
+])
+def test_control_flow_ops_know_the_line_they_came_from(lesson, statement, ops) -> None:
+    from explorer import lessons, twin
+
+    code = lessons.get(lesson).code
+    line = next(i for i, text in enumerate(code.splitlines(), 1) if statement in text)
+    graph = Graph.from_json(twin.compare(code)["graph"])
+    assert [n.attrs.get("line") for n in graph.nodes if n.op in ops] == [line]

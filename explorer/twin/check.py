@@ -160,7 +160,7 @@ def run_twin(text: str, torch_run: twin_run.TorchRun, seed: int, timings: dict) 
     if torch_run.dropout:  # the picture shows the real dropout; the check runs without it
         shown_function, concrete = twin_run.trace(side)
         shown_outputs = [o.numpy() for o in twin_run.outputs_of(shown_function(*side.inputs))]
-    graph = capture_tf.capture(concrete, side.input_names, side.variables)
+    graph = capture_tf.capture(concrete, side.input_names, side.variables, twin_run.TWIN_FILE)
     autograph = twin_run.autograph_code(side.namespace)
     timings["capture_s"], clock = time.perf_counter() - clock, time.perf_counter()
     outputs, grads = twin_run.run_tape(function, side, torch_run.differentiable)
