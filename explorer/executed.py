@@ -11,13 +11,14 @@ import ast
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-from explorer.snippet import SNIPPET_FILE
-
 
 class LineTracer:
-    """Counts ``line`` events in frames of the snippet; other frames are not traced at all."""
+    """Counts ``line`` events in frames of the snippet; other frames are not traced at all.
 
-    def __init__(self, filename: str = SNIPPET_FILE) -> None:
+    ``filename`` is the one the snippet was compiled under (``snippet.SNIPPET_FILE``); this
+    module stays free of torch, so the app can read traces without loading it."""
+
+    def __init__(self, filename: str) -> None:
         self.filename = filename
         self.hits: Counter[int] = Counter()
         self.calls: Counter[int] = Counter()  # first line of a code object -> frames entered

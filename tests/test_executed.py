@@ -12,7 +12,7 @@ from tests.conftest import SNIPPETS
 def traced(path, seed=0, input_seed=None):
     code = path.read_text()
     program = snippet.load(code, seed=seed, input_seed=input_seed)
-    tracer = LineTracer()
+    tracer = LineTracer(snippet.SNIPPET_FILE)
     outputs = program.run_forward(tracer)
     return code, tracer.to_json(), capture(outputs, program_leaves(program))
 

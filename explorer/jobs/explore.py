@@ -12,7 +12,7 @@ MAX_COMPARE = 8
 
 
 def traced_run(code: str, seed: int, device: str, input_seed: int | None = None) -> dict:
-    tracer = LineTracer()
+    tracer = LineTracer(snippet.SNIPPET_FILE)
     try:
         result = torch_run(code, seed=seed, device=device, tracer=tracer,
                            backward=input_seed is None, input_seed=input_seed)
