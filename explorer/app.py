@@ -30,6 +30,7 @@ def main() -> None:
         st.Page(PAGES / "explorer.py", title="Explorer", icon=":material/account_tree:",
                 default=True),
         st.Page(PAGES / "gradients.py", title="Gradients", icon=":material/gradient:"),
+        st.Page(PAGES / "training.py", title="Training", icon=":material/monitoring:"),
         st.Page(PAGES / "about.py", title="About this server", icon=":material/shield:"),
     ])
     page.run()

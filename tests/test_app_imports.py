@@ -12,7 +12,7 @@ PROBE = f"""
 import json, sys
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file({str(ROOT / "explorer" / "app.py")!r}, default_timeout=240).run()
-for page in ("gradients.py", "about.py"):
+for page in ("gradients.py", "training.py", "about.py"):
     at.switch_page({str(ROOT / "pages")!r} + "/" + page).run()
 print(json.dumps({{"exceptions": [str(e.value) for e in at.exception],
                    "tensorflow": "tensorflow" in sys.modules, "torch": "torch" in sys.modules}}))

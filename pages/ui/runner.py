@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
+from typing import Callable
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -54,3 +56,29 @@ def run_job(job: str, request: dict, *, label: str, timeout: float | None = None
     slot = f"oneshot.{job}"
     submit(slot, job, request, timeout)
     return wait(slot, label)
+
+
+@dataclass
+class Progress:
+    """Where a streaming job stands: its new records, its result once done, the place in the
+    queue while it waits, and how to stop it (it finishes early and keeps its results)."""
+
+    records: list[dict]
+    result: dict | None
+    position: int
+    stop: Callable[[], None]
+
+
+def follow(slot: str, start: int = 0) -> Progress | None:
+    """The job in ``slot`` without waiting for it (a page polls it from a fragment that
+    reruns every few tenths of a second): records from index ``start``, and once it is done
+    its result, after which the slot is free. None if nothing was submitted to ``slot``."""
+    ticket = st.session_state.get(TICKETS, {}).get(slot)
+    if ticket is None:
+        return None
+    done = ticket.done()  # before reading records, so a finished job's last ones are in
+    progress = Progress(ticket.records(start), ticket.result(0) if done else None,
+                        ticket.position(), ticket.stop)
+    if done:
+        del st.session_state[TICKETS][slot]
+    return progress
