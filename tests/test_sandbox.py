@@ -223,3 +223,258 @@ st.navigation([st.Page({str(root / 'pages' / 'about.py')!r}, title="About this s
     layers_shown = app.dataframe[0].value
     assert set(layers.REQUIRED) <= set(layers_shown["layer"]) and layers_shown["works"].all()
     assert any("Relaxed mode" in w.value for w in app.warning)
+
+
+# -- spare workers: forked, confined and warmed up before their request ----------------------
+
+SPARE_LIMITS = Limits(wall_s=10.0, cpu_s=10.0, memory_mb=512)
+SHOW_WORKER = """import torch, os
+from pathlib import Path
+print(os.getuid(), os.environ["TMPDIR"], hasattr(torch, "LEAKED"),
+      sorted(Path(os.environ["TMPDIR"]).iterdir()))
+torch.LEAKED = True
+Path(os.environ["TMPDIR"], "mine").write_text("x")
+""" + benign(1.0).split("\n", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def spares():
+    """A scheduler whose runs wait for a spare (up to 20 s) instead of forking a worker."""
+    from explorer.sandbox.pool import WarmPool
+
+    scheduler = Scheduler(workers=2, queue_limit=16,
+                          pool=WarmPool(spares=2, spare_wait_s=20.0))
+    scheduler.warm_up(spares=True)
+    yield scheduler
+    scheduler.shutdown()
+
+
+def _on_spare(scheduler, code, job="run", limits=SPARE_LIMITS, session="spare"):
+    ticket = scheduler.submit(session, job, {"code": code}, limits=limits, pool="warm")
+    result = ticket.result(timeout=120)
+    assert result["status"] == "ok", result
+    assert result["sandbox"]["spare"] is True, result["sandbox"]
+    return ticket, result
+
+
+def test_a_spare_serves_one_run_only(spares):
+    first, one = _on_spare(spares, SHOW_WORKER, session="s1")
+    second, two = _on_spare(spares, SHOW_WORKER, session="s2")
+    assert first._run.pid != second._run.pid
+    uid_1, dir_1, leaked_1, files_1 = one["stdout"].split(" ", 3)
+    uid_2, dir_2, leaked_2, files_2 = two["stdout"].split(" ", 3)
+    assert dir_1 != dir_2 and leaked_1 == leaked_2 == "False"
+    assert files_1.strip() == files_2.strip() == "[]"   # no trace of the warm-up or the first
+    # a uid of the spares' own range, never a scheduler slot's (forked workers' uids)
+    if layers.can_drop_uid():
+        assert int(uid_1) >= layers.UID_BASE + 64 and int(uid_2) >= layers.UID_BASE + 64
+    state = spares.pool.state()
+    assert state["served"]["spare"] >= 2 and state["spares"]["target"] == 2
+
+
+LIMITS_SNIPPET = """import torch
+for line in open("/proc/self/limits"):
+    print(line.rstrip())
+""" + benign(1.0).split("\n", 1)[1]
+
+
+def _limits_table(stdout: str) -> dict[str, str]:
+    table = {}
+    for line in stdout.splitlines()[1:]:
+        name = line[:26].strip()
+        table[name] = line[26:].split()[0]
+    return table
+
+
+def test_a_spare_lowers_its_rlimits_to_the_runs(spares):
+    """Confined with the loosest limits of any job; the request brings them down to its own
+    (the CPU limit counts from the request: the spare's warm-up time comes on top)."""
+    graph, train = for_job("graph"), for_job("train")
+    seen = {}
+    for name, lim in (("graph", graph), ("train", train)):
+        _ticket, result = _on_spare(spares, LIMITS_SNIPPET, limits=lim, session=name)
+        table = _limits_table(result["stdout"])
+        warm_cpu = result["sandbox"]["warm_cpu_s"]
+        assert lim.cpu_s <= int(table["Max cpu time"]) <= lim.cpu_s + warm_cpu + 1, table
+        assert int(table["Max open files"]) == lim.open_files
+        assert int(table["Max file size"]) == lim.file_mb << 20
+        if layers.can_drop_uid():
+            assert int(table["Max processes"]) == lim.threads
+        seen[name] = table
+    assert int(seen["graph"]["Max cpu time"]) < int(seen["train"]["Max cpu time"])
+    low = SPARE_LIMITS.replace(threads=40, open_files=64, cpu_s=5.0, memory_mb=256)
+    _ticket, result = _on_spare(spares, LIMITS_SNIPPET, limits=low, session="low")
+    table = _limits_table(result["stdout"])
+    assert int(table["Max open files"]) == 64 and int(table["Max cpu time"]) <= 7
+    if layers.can_drop_uid():
+        assert int(table["Max processes"]) == 40
+    data_mb = int(table["Max data size"]) >> 20
+    assert data_mb - int(seen["graph"]["Max data size"]) // (1 << 20) == pytest.approx(
+        256 - 1024, abs=64)  # the memory budget follows the run's too
+
+
+THREADS_SNIPPET = """import torch, os
+rows = []
+for tid in os.listdir("/proc/self/task"):
+    fields = dict(line.split(":", 1) for line in open(f"/proc/self/task/{tid}/status"))
+    rows.append((fields["Seccomp"].strip(), fields["NoNewPrivs"].strip(),
+                 fields["Uid"].split()[0]))
+print(len(rows), sorted(set(rows)))
+""" + benign(1.0).split("\n", 1)[1]
+
+
+def test_a_spare_warmed_up_after_confinement_before_its_request(spares):
+    """The warm-up ran (our own code), before the request, and only once the spare was
+    confined: one thread at confinement; every thread it started since (TensorFlow's and
+    torch's pools) is under the same seccomp filter, no_new_privs and uid."""
+    _ticket, result = _on_spare(spares, THREADS_SNIPPET)
+    info = result["sandbox"]
+    assert info["warm"]["ok"], info["warm"]
+    assert set(info["warm"]["steps"]) == {"tensorflow", "torch no_grad", "torch", "explore"}
+    assert info["warm"]["sequence_nr"] == 0  # autograd's per-thread count: as if fresh
+    assert info["warmed_before_request"] and info["waited_s"] >= 0
+    assert info["threads_at_confine"] == 1
+    assert info["threads_at_request"] > 1      # the warm-up's pools, started after it
+    count, rows = result["stdout"].split(" ", 1)
+    assert int(count) > 1
+    rows = eval(rows)  # noqa: S307 - our own snippet's printed list of tuples
+    assert len(rows) == 1 and rows[0][:2] == ("2", "1"), rows  # seccomp filter, no_new_privs
+    if layers.can_renice():
+        assert info["nice"] == 0 and info["autogroup_nice"] in (0, None)
+
+
+def test_a_spares_wall_clock_starts_at_the_request(spares):
+    """A spare that waited seconds still gives its run the whole wall clock."""
+    assert spares.pool.wait_spares(2, timeout=60)
+    time.sleep(3.0)
+    code = "import torch, time\ntime.sleep(2.5)\n" + benign(1.0).split("\n", 1)[1]
+    _ticket, result = _on_spare(spares, code, limits=SPARE_LIMITS.replace(wall_s=3.5))
+    assert result["sandbox"]["waited_s"] >= 2.5
+    assert 2.5 <= result["elapsed_s"] < 3.5
+
+
+FDS_SNIPPET = """import torch, os
+kinds = []
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        kinds.append(os.readlink(f"/proc/self/fd/{fd}").split(":")[0])
+    except OSError:
+        pass
+print(sorted(kinds))
+""" + benign(1.0).split("\n", 1)[1]
+
+
+def test_a_worker_holds_no_other_runs_channel(spares, scheduler):
+    """The template holds every spare's and every run's channels; a worker keeps only its
+    own: one socket (its data channel), no pipe (a spare's ready pipe is closed)."""
+    slow = "import torch, time\ntime.sleep(1.0)\n" + benign(1.0).split("\n", 1)[1]
+    other = spares.submit("busy", "run", {"code": slow}, limits=SPARE_LIMITS, pool="warm")
+    _ticket, result = _on_spare(spares, FDS_SNIPPET)
+    assert eval(result["stdout"]).count("socket") == 1, result["stdout"]  # noqa: S307
+    assert "pipe" not in result["stdout"]
+    forked = scheduler.submit("fds", "run", {"code": FDS_SNIPPET}, limits=SPARE_LIMITS.replace(
+        file_mb=32), pool="warm").result(timeout=60)  # a temp folder no spare has: forked
+    assert forked["status"] == "ok" and forked["sandbox"]["spare"] is False
+    assert eval(forked["stdout"]).count("socket") == 1, forked["stdout"]  # noqa: S307
+    assert other.result(timeout=60)["status"] == "ok"
+
+
+def test_concurrent_spares_have_their_own_uids(spares):
+    code = ("import torch, os, time\ntime.sleep(1.5)\nprint(os.getuid())\n"
+            + benign(1.0).split("\n", 1)[1])
+    tickets = [spares.submit(f"uid-{i}", "run", {"code": code}, limits=SPARE_LIMITS,
+                             pool="warm") for i in range(2)]
+    results = [t.result(timeout=60) for t in tickets]
+    assert all(r["status"] == "ok" and r["sandbox"]["spare"] for r in results), results
+    assert results[0]["stdout"] != results[1]["stdout"]
+
+
+def test_a_spare_gives_the_same_result_as_a_forked_worker(spares):
+    from explorer.sandbox.pool import WarmPool
+
+    lesson = next(item for item in lessons.all_lessons() if item.name == "dropout_train_eval")
+    request = {"code": lesson.code, "seed": 3}
+    on_spare = spares.submit("same", "explore", request, pool="warm").result(timeout=120)
+    forked = Scheduler(workers=1, pool=WarmPool(spares=0))
+    try:
+        plain = forked.submit("same", "explore", request, pool="warm").result(timeout=120)
+    finally:
+        forked.shutdown()
+    assert on_spare["sandbox"]["spare"] and not plain["sandbox"]["spare"]
+    assert on_spare["run"]["status"] == plain["run"]["status"] == "ok"
+    assert on_spare["run"]["graph"] == plain["run"]["graph"]
+    assert on_spare["twin"]["status"] == plain["twin"]["status"] == "ok"
+    for key in ("torch", "tf", "grads", "equivalent", "graph", "autograph_code"):
+        assert on_spare["twin"][key] == plain["twin"][key], key
+
+
+def test_spares_that_waited_too_long_are_replaced():
+    from explorer.sandbox.pool import WarmPool
+
+    scheduler = Scheduler(workers=1, pool=WarmPool(spares=1, spare_wait_s=20.0,
+                                                   spare_max_age_s=1.0))
+    try:
+        scheduler.warm_up(spares=True)
+        deadline = time.monotonic() + 60
+        while scheduler.pool.state()["served"].get("recycled", 0) < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        result = scheduler.submit("r", "run", {"code": benign(2.0)}, limits=SPARE_LIMITS,
+                                  pool="warm").result(timeout=60)
+        assert result["status"] == "ok" and result["sandbox"]["spare"]
+        assert result["sandbox"]["waited_s"] < 1.5
+    finally:
+        scheduler.shutdown()
+
+
+def test_without_spares_a_run_forks_its_worker():
+    from explorer.sandbox.pool import WarmPool
+
+    scheduler = Scheduler(workers=1, pool=WarmPool(spares=0))
+    try:
+        result = scheduler.submit("f", "run", {"code": benign(2.0)}, limits=SPARE_LIMITS,
+                                  pool="warm").result(timeout=120)
+        assert result["status"] == "ok" and result["sandbox"]["spare"] is False
+        assert result["sandbox"]["threads_at_confine"] == 1
+        assert scheduler.pool.state()["served"] == {"spare": 0, "forked": 1, "recycled": 0,
+                                                    "spares_made": 0}
+    finally:
+        scheduler.shutdown()
+
+
+def test_spare_limits_cover_every_job():
+    from explorer.sandbox import limits as limits_module
+
+    for job in ("graph", "explore", "train", "check", "tf_graph", "run", "_probe"):
+        assert limits_module.fits_spare(for_job(job)), job
+    assert not limits_module.fits_spare(for_job("train").replace(cpu_s=1000.0))
+    assert not limits_module.fits_spare(for_job("graph").replace(file_mb=32))
+
+
+RANDOM_SNIPPET = """import torch, random
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.eager import context
+print(random.random(), np.random.rand(), context.global_seed(), torch.initial_seed())
+""" + benign(1.0).split("\n", 1)[1]
+
+
+def test_a_spares_random_generators_are_a_forked_workers(spares, scheduler):
+    """The warm-up's jobs seed the generators; a spare puts them back as the template left
+    them (the ``run`` job seeds Python's, numpy's and torch's, not TensorFlow's global seed)."""
+    _ticket, on_spare = _on_spare(spares, RANDOM_SNIPPET)
+    forked = scheduler.submit("random", "run", {"code": RANDOM_SNIPPET}, pool="warm",
+                              limits=SPARE_LIMITS.replace(file_mb=32)).result(timeout=60)
+    assert forked["status"] == "ok" and not forked["sandbox"]["spare"]
+    assert on_spare["stdout"] == forked["stdout"]
+    assert on_spare["stdout"].split()[2] == "None"
+
+
+def test_the_templates_preload_starts_no_thread(spares):
+    """torch._dynamo, the twin and the rest are imported by the template too, so that no run
+    pays for them (an op on the "meta" device imported torch._dynamo: 1 to 4 s); imports only,
+    no thread beyond those torch's and TensorFlow's own imports start."""
+    info = spares.pool.get().info
+    by_import = info["threads_by_import"]
+    assert {"torch._dynamo", "explorer.twin.check", "explorer.sandbox.warm"} <= set(by_import)
+    assert max(by_import.values()) == by_import["tensorflow"], by_import

@@ -3,7 +3,9 @@ status the user sees and that its side effect did not happen (no file written ou
 worker's temp folder, no connection made, no secret leaked, the server alive).
 
 All cases are submitted at once to a two-worker scheduler (as a busy server would see them),
-then checked one by one."""
+then checked one by one, twice: on workers forked for their run (the path of a busy server,
+and of a template with no spare), and on pre-warmed spare workers (confined before their
+request, warmed up, then lowered to the run's limits), every run waiting for a spare."""
 from __future__ import annotations
 
 import json
@@ -16,6 +18,7 @@ import pytest
 
 from explorer.sandbox import Limits, Scheduler
 from explorer.sandbox.layers import REPO_DIR
+from explorer.sandbox.pool import WarmPool
 
 SECRET = "s3cret-token-for-the-sandbox-tests"
 LIMITS = Limits(wall_s=5.0, cpu_s=5.0, memory_mb=512, threads=64, output_bytes=100_000,
@@ -252,9 +255,12 @@ def _snippet(name: str, targets: dict[str, str]) -> str:
     return text
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """Run every case once (two workers), with the targets they must not reach."""
+@pytest.fixture(scope="module", params=["forked", "spare"])
+def corpus(request, tmp_path_factory):
+    """Run every case once (two workers), with the targets they must not reach: on workers
+    forked for their run, or each on a spare (a run waits for one to be ready)."""
+    path = request.param
+    pool = WarmPool(spares=0) if path == "forked" else WarmPool(spares=2, spare_wait_s=20.0)
     folder = tmp_path_factory.mktemp("outside")
     secret_file = folder / "secret.txt"
     secret_file.write_text(SECRET)
@@ -267,7 +273,7 @@ def corpus(tmp_path_factory):
     unix.listen(8)
     unix.setblocking(False)
     os.environ["EXPLORER_TEST_SECRET"] = SECRET
-    scheduler = Scheduler(workers=2, queue_limit=100)
+    scheduler = Scheduler(workers=2, queue_limit=100, pool=pool)
     names = [*CASES, *FAULTS]
     outs = {name: folder / f"{name}.out" for name in names}
     try:
@@ -278,7 +284,8 @@ def corpus(tmp_path_factory):
                 "PORT": str(listener.getsockname()[1]), "SERVER_PID": str(os.getpid())})},
             limits=LIMITS, pool="warm") for name in names}
         results = {name: ticket.result(timeout=300) for name, ticket in tickets.items()}
-        template_alive = scheduler.pool.state()["started"]
+        state = scheduler.pool.state()
+        template_alive = state["started"]
     finally:
         os.environ.pop("EXPLORER_TEST_SECRET", None)
         scheduler.shutdown()
@@ -291,7 +298,7 @@ def corpus(tmp_path_factory):
             pass
         server.close()
     yield {"results": results, "outs": outs, "connections": connections,
-           "template_alive": template_alive}
+           "template_alive": template_alive, "path": path, "served": state["served"]}
 
 
 @pytest.mark.parametrize("name", [*CASES, *FAULTS])
@@ -312,6 +319,16 @@ def test_hostile_snippet(corpus, name):
 
 def test_corpus_is_large_enough():
     assert len(CASES) + len(FAULTS) >= 30
+
+
+def test_every_case_ran_on_the_path_under_test(corpus):
+    served, count = corpus["served"], len(CASES) + len(FAULTS)
+    if corpus["path"] == "spare":
+        assert (served["spare"], served["forked"]) == (count, 0), served
+        spared = [r for r in corpus["results"].values() if "sandbox" in r]
+        assert spared and all(r["sandbox"]["spare"] for r in spared)
+    else:
+        assert (served["spare"], served["forked"]) == (0, count), served
 
 
 @pytest.mark.parametrize("name, line", [("syntax-error", 3), ("shape-mismatch", 6)])

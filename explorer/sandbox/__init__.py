@@ -6,6 +6,15 @@ pool) or started for that run alone (cold), confined by the kernel (namespaces, 
 unprivileged uid, Landlock, seccomp), killed with its whole pid namespace at the wall-clock
 limit, and it returns JSON only.
 
+The warm template keeps spare workers (one per scheduler worker by default, at most 4;
+``$EXPLORER_SPARES``): forked ahead of time, each confines itself with every layer (the loosest
+limits of any job, a uid of its own), then warms up on our own code only (TensorFlow's first
+trace and gradient, torch's autograd, the explore job on a built-in snippet) at idle priority,
+and waits. A run takes a ready spare, which lowers its rlimits to the run's own when the request
+comes; the wall clock counts from the request. A spare is still used once and never reused;
+with none ready (a burst of runs) a worker is forked for the run as before. The cold path
+(``--once``) has no spares.
+
 The API:
 
 - ``run_job(job, request, timeout=None, *, limits=None, pool=None) -> dict``: one run,
@@ -13,7 +22,8 @@ The API:
   ``message``; user errors carry ``line``, ``source_line``, ``hint``, ``error_type``.
 - ``scheduler()``: the process-wide ``Scheduler`` for the app; ``submit(session_id, job,
   request)`` returns a ``Ticket`` (position, records, result, stop, cancel).
-- ``about()``: what protects runs on this host (for ``doctor`` and the About page).
+- ``about()``: what protects runs on this host (for ``doctor`` and the About page), with the
+  pool's state (``report["scheduler"]["pool"]["spares"]``: target, ready, warming).
 - ``channel.emit`` / ``channel.stop_requested``: streaming, for jobs (see ``protocol``).
 """
 from __future__ import annotations

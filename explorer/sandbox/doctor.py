@@ -64,8 +64,9 @@ def probe(pool: str | None = None) -> dict:
 
 
 def report(refresh: bool = False, pool: str | None = None) -> dict:
-    """Mode, host facts, layers (works / missing, why), checks, limits, pool state. The probe
-    runs once per server process (it starts a worker); the pool state is live."""
+    """Mode, host facts, layers (works / missing, why), checks, limits, pool state (with its
+    spare workers: ``["scheduler"]["pool"]["spares"]``, ``{"target", "ready", "warming"}``).
+    The probe runs once per server process (it starts a worker); the pool state is live."""
     from explorer.sandbox.schedule import scheduler
 
     with _lock:
@@ -99,6 +100,14 @@ def format_report(data: dict) -> str:
         lines.append(f"  {'ok    ' if item['ok'] else 'FAILED'}  {name}: {item['detail']}")
     if data["status"] != "ok":
         lines.append(f"  probe: {data['status']}: {data.get('message')}")
+    pool = data.get("scheduler", {}).get("pool", {})
+    if pool.get("started"):
+        spares = pool.get("spares", {})
+        lines.append(f"warm pool: template pid {pool.get('pid')}, "
+                     f"{pool.get('memory', {}).get('vmrss_mb', '?')} MB resident; spares "
+                     f"{spares.get('ready', 0)} ready, {spares.get('warming', 0)} warming up, "
+                     f"of {spares.get('target', 0)}"
+                     + (f" (off: {spares['disabled']})" if spares.get("disabled") else ""))
     lines.append("")
     lines.append("user code: " + ("runs" if data["runs_user_code"] else
                                   "REFUSED (strict mode, missing: " + ", ".join(data["missing"])

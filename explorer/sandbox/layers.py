@@ -22,7 +22,7 @@ CLONE_NEWNET, CLONE_NEWPID = 0x40000000, 0x20000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 8, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
-CAP_DAC_READ_SEARCH = 2
+CAP_DAC_READ_SEARCH, CAP_SYS_NICE = 2, 23
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 UID_BASE = int(os.environ.get("EXPLORER_SANDBOX_UID_BASE", "61000"))
 PACKAGE_DIR = Path(__file__).resolve().parent.parent       # explorer/
@@ -121,29 +121,129 @@ def apply_environment(report: Report, run_dir: str) -> None:
                "/dev/null; working directory is the per-run temp folder")
 
 
-def apply_rlimits(report: Report, limits: Limits, preloaded: bool, root: bool) -> None:
-    status = _vm_status()
+def rlimit_table(limits: Limits, status: dict[str, int], preloaded: bool, root: bool,
+                 cpu_used: float = 0.0) -> dict[int, tuple[int, int]]:
+    """The rlimits of a run with ``limits``, above ``status`` (``_vm_status`` of the worker
+    before the user's code) and ``cpu_used`` seconds of CPU time already spent."""
     data = status["VmData"] + limits.memory_mb * MB + (0 if preloaded else COLD_IMPORT_MB * MB)
     # Address space is looser than data: thread stacks and malloc arenas reserve much more
     # than they use. It still bounds shared mappings, which RLIMIT_DATA does not count.
     space = status["VmSize"] + (limits.memory_mb + 2048 + (0 if preloaded else COLD_IMPORT_MB)) * MB
-    cpu = int(limits.cpu_s + 0.999)
-    table = {resource.RLIMIT_DATA: data, resource.RLIMIT_AS: space,
-             resource.RLIMIT_CPU: (cpu, cpu + 1), resource.RLIMIT_FSIZE: limits.file_mb * MB,
-             resource.RLIMIT_NOFILE: limits.open_files, resource.RLIMIT_CORE: 0,
-             resource.RLIMIT_MEMLOCK: 0}
+    cpu = int(cpu_used + limits.cpu_s + 0.999)
+    table = {resource.RLIMIT_DATA: (data, data), resource.RLIMIT_AS: (space, space),
+             resource.RLIMIT_CPU: (cpu, cpu + 1),
+             resource.RLIMIT_FSIZE: (limits.file_mb * MB, limits.file_mb * MB),
+             resource.RLIMIT_NOFILE: (limits.open_files, limits.open_files),
+             resource.RLIMIT_CORE: (0, 0), resource.RLIMIT_MEMLOCK: (0, 0)}
     if root:  # counted per uid: only a worker slot's own uid makes it a per-worker limit
-        table[resource.RLIMIT_NPROC] = limits.threads
+        table[resource.RLIMIT_NPROC] = (limits.threads, limits.threads)
+    return table
+
+
+def _describe_rlimits(table: dict[int, tuple[int, int]], status: dict[str, int],
+                      limits: Limits, root: bool) -> str:
+    data, cpu = table[resource.RLIMIT_DATA][0], table[resource.RLIMIT_CPU][0]
+    return (f"memory {data // MB} MB private data ({status['VmData'] // MB} MB after imports + "
+            f"{limits.memory_mb} MB), CPU {cpu} s, files {limits.file_mb} MB, "
+            f"{limits.open_files} open files"
+            + (f", {limits.threads} threads" if root else ", threads bounded by memory"))
+
+
+def apply_rlimits(report: Report, limits: Limits, preloaded: bool, root: bool) -> None:
+    status = _vm_status()
+    table = rlimit_table(limits, status, preloaded, root)
     try:
         for kind, value in table.items():
-            resource.setrlimit(kind, value if isinstance(value, tuple) else (value, value))
+            resource.setrlimit(kind, value)
     except (OSError, ValueError) as err:
         report.add("rlimits", False, f"could not set: {err}")
         return
-    report.add("rlimits", True, f"memory {data // MB} MB private data ({status['VmData'] // MB} "
-               f"MB after imports + {limits.memory_mb} MB), CPU {cpu} s, files "
-               f"{limits.file_mb} MB, {limits.open_files} open files"
-               + (f", {limits.threads} threads" if root else ", threads bounded by memory"))
+    report.add("rlimits", True, _describe_rlimits(table, status, limits, root))
+
+
+def lower_rlimits(report: Report, limits: Limits, status: dict[str, int], cpu_used: float,
+                  root: bool) -> dict[int, tuple[int, int]]:
+    """A spare, once its request came: from the loosest limits it was confined with down to
+    this run's own, above its size and CPU time after the warm-up (``status``, ``cpu_used``);
+    ``root``: whether it was confined as root (then RLIMIT_NPROC is its slot uid's). Lowering
+    needs no privilege; raising is impossible, so a value above the spare's own (a warm-up
+    far bigger than planned) is clamped to it. Raises OSError when a limit cannot be set: the
+    caller must not run the user's code then. A confinement whose rlimits failed stays
+    reported as failed."""
+    table = rlimit_table(limits, status, True, root, cpu_used=cpu_used)
+    done = {}
+    for kind, (soft, hard) in table.items():
+        _soft, current_hard = resource.getrlimit(kind)
+        if current_hard != resource.RLIM_INFINITY:
+            hard = min(hard, current_hard)
+        soft = min(soft, hard)
+        try:
+            resource.setrlimit(kind, (soft, hard))
+        except (OSError, ValueError) as err:
+            report.add("rlimits", False, f"could not lower to this run's limits: {err}")
+            raise OSError(f"setrlimit({kind}): {err}") from None
+        done[kind] = (soft, hard)
+    if report.get("rlimits", {}).get("works"):
+        report.add("rlimits", True, _describe_rlimits(done, status, limits, root)
+                   + " (a spare's, lowered to this run's when its request came)")
+    return done
+
+
+def thread_count() -> int:
+    """Threads of this process now (1: a forked worker before anything started one)."""
+    return len(os.listdir("/proc/self/task"))
+
+
+SPARE_NICE = 19
+
+
+def lower_priority() -> None:
+    """A spare warms up on idle CPU only, so runs in flight keep the cores; the template
+    (which may raise priorities: ``can_renice``) puts it back to nice 0 before its request.
+    Its session's autogroup too: the scheduler shares the CPU between sessions first, and a
+    worker is a session of its own."""
+    os.setpriority(os.PRIO_PROCESS, 0, SPARE_NICE)
+    try:
+        Path("/proc/self/autogroup").write_text(str(SPARE_NICE))
+    except OSError:
+        pass  # a kernel without autogroups: the thread's nice value is all there is
+
+
+def can_renice() -> bool:
+    """True when this process may lower nice values (root with CAP_SYS_NICE in the initial
+    user namespace): only then may a spare warm up at low priority."""
+    if not can_drop_uid():
+        return False
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> CAP_SYS_NICE & 1)
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def renice(pid: int) -> int:
+    """Process ``pid`` back to nice 0: its autogroup and every thread (Linux keeps a nice
+    value per thread); returns how many threads could not be (0; one that just ended is no
+    loss)."""
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text("0")
+    except OSError:
+        pass
+    stayed = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(tid), 0)
+        except ProcessLookupError:
+            continue
+        except OSError:
+            stayed += 1
+    return stayed
 
 
 def apply_user(report: Report, uid: int, gid: int, keep_read: bool) -> None:

@@ -1,7 +1,8 @@
 """What one run may use, per job, and the mode the sandbox runs in.
 
 Memory is budgeted *above* the worker's own size after its imports (torch and TensorFlow take
-about 430 MB of private data before any user code runs), measured in the worker itself."""
+about 430 MB of private data before any user code runs), measured in the worker itself; for a
+spare worker, after its warm-up (see ``template``), and its CPU limit counts from its request."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 MODE_ENV = "EXPLORER_SANDBOX"    # strict | relaxed
 POOL_ENV = "EXPLORER_POOL"       # warm | cold
+SPARES_ENV = "EXPLORER_SPARES"   # spare workers the warm template keeps ready (0: none)
 MODES = ("relaxed", "strict")
 POOLS = ("warm", "cold")
 MB = 1 << 20
@@ -65,6 +67,47 @@ def for_job(job: str, timeout: float | None = None) -> Limits:
         limits = limits.replace(wall_s=float(timeout),
                                 cpu_s=max(limits.cpu_s, 2.0 * float(timeout)))
     return limits
+
+
+# Spare workers (see ``template``): confined before their request with the loosest limits of
+# any job, plus room for their own warm-up, then lowered to the run's limits.
+MAX_SPARES = 4
+SPARE_MAX_AGE_S = 900.0         # a spare that waited this long is replaced by a fresh one
+SPARE_WARM_CPU_S = 60.0         # CPU time a spare may spend before its request
+SPARE_WARM_MB = 512             # private memory its warm-up may add
+
+
+def loosest() -> Limits:
+    """The loosest value of each limit over every job's defaults: what a spare can serve."""
+    every = [DEFAULT, *JOB_LIMITS.values()]
+    return Limits(**{f.name: max(getattr(lim, f.name) for lim in every)
+                     for f in dataclasses.fields(Limits)})
+
+
+def spare_limits() -> Limits:
+    """The limits a spare is confined with before it knows its run: the loosest, with room
+    for the warm-up. Its request lowers them to the run's own (``layers.lower_rlimits``)."""
+    widest = loosest()
+    return widest.replace(cpu_s=widest.cpu_s + SPARE_WARM_CPU_S,
+                          memory_mb=widest.memory_mb + SPARE_WARM_MB)
+
+
+def fits_spare(limits: Limits) -> bool:
+    """True when a spare can enforce ``limits`` exactly: each rlimit at most the spare's (it
+    can only lower them) and the same temp folder size (its tmpfs is mounted already)."""
+    widest = loosest()
+    return (limits.cpu_s <= widest.cpu_s and limits.memory_mb <= widest.memory_mb
+            and limits.threads <= widest.threads and limits.open_files <= widest.open_files
+            and limits.file_mb == widest.file_mb)
+
+
+def spares(workers: int | None = None) -> int:
+    """How many spare workers the warm template keeps ready: ``$EXPLORER_SPARES`` when set,
+    else one per scheduler worker (``workers``, default the cores), at most ``MAX_SPARES``."""
+    value = os.environ.get(SPARES_ENV, "").strip()
+    if value.isdigit():
+        return min(int(value), 16)
+    return max(0, min(workers or os.cpu_count() or 1, MAX_SPARES))
 
 
 def mode() -> str:

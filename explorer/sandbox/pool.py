@@ -1,6 +1,7 @@
-"""The server's side of a run: template processes (one warm, shared; or one cold per run),
-and ``Run``, one run in flight: send the request, stream the records, enforce the wall clock
-and the result size, kill the worker's whole pid namespace, say what happened."""
+"""The server's side of a run: template processes (one warm, shared, with its spare workers;
+or one cold per run), and ``Run``, one run in flight: get a worker (a ready spare or a fresh
+fork), send the request, stream the records, enforce the wall clock (from the request) and
+the result size, kill the worker's whole pid namespace, say what happened."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ import threading
 import time
 from typing import Callable
 
+from explorer.sandbox import limits as limits_module
 from explorer.sandbox import outcome
 from explorer.sandbox.layers import REPO_DIR
 from explorer.sandbox.limits import Limits
@@ -22,6 +24,7 @@ from explorer.sandbox.protocol import LineReader, receive_message, send_message
 
 START_TIMEOUT = 180.0   # importing torch and TensorFlow on a busy 2-core machine
 STOP_GRACE = 3.0        # a stopped streaming job has this long to send its final result
+MAX_SLOTS = 64          # scheduler slots, uids UID_BASE + 0..63 (see schedule)
 ENV_PASSED = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
               "OMP_NUM_THREADS", "EXPLORER_SANDBOX_UID_BASE")
 
@@ -42,7 +45,9 @@ def clean_environment() -> dict[str, str]:
 class Template:
     """One template process and its control channel."""
 
-    def __init__(self, preload: bool, once: bool = False) -> None:
+    def __init__(self, preload: bool, once: bool = False, spares: int = 0,
+                 spare_slots: int = MAX_SLOTS,
+                 spare_max_age_s: float = limits_module.SPARE_MAX_AGE_S) -> None:
         self.preload = preload
         self.lock = threading.Lock()
         self.info: dict = {}
@@ -52,6 +57,9 @@ class Template:
                 "--control-fd", str(theirs.fileno())]
         args += ["--preload"] if preload else []
         args += ["--once"] if once else []
+        if spares and not once:
+            args += ["--spares", str(spares), "--spare-slots", str(spare_slots),
+                     "--spare-max-age", str(spare_max_age_s)]
         self.started = time.perf_counter()
         self.process = subprocess.Popen(args, pass_fds=[theirs.fileno()], cwd="/",
                                         env=clean_environment(), stdin=subprocess.DEVNULL,
@@ -76,13 +84,18 @@ class Template:
         self.info = {**message, "start_s": round(time.perf_counter() - self.started, 2)}
         return self.info
 
-    def fork(self, backstop_s: float) -> tuple[socket.socket, socket.socket]:
-        """Ask for one worker; returns the server's ends of its data and run-control channels."""
+    def fork(self, backstop_s: float, limits: Limits | None = None,
+             spare_wait_s: float = 0.0) -> tuple[socket.socket, socket.socket]:
+        """Ask for one worker; returns the server's ends of its data and run-control channels.
+        A spare's data channel comes with the pid instead (see ``Run.start``)."""
         data, worker_data = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         control, template_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        message = {"op": "run", "backstop_s": backstop_s, "spare_wait_s": spare_wait_s}
+        if limits is not None:
+            message["limits"] = limits.to_json()  # the server's choice, not user data
         try:
             with self.lock:
-                send_message(self.control, {"op": "run", "backstop_s": backstop_s},
+                send_message(self.control, message,
                              [worker_data.fileno(), template_control.fileno()])
         except OSError as err:
             data.close()
@@ -92,6 +105,21 @@ class Template:
             worker_data.close()
             template_control.close()
         return data, control
+
+    def state(self, timeout: float = 5.0) -> dict | None:
+        """The template's live state (spares ready and warming, runs, counts), or None."""
+        with self.lock:
+            self.control.settimeout(timeout)
+            try:
+                send_message(self.control, {"op": "state"})
+                message, fds = receive_message(self.control)
+            except (OSError, ValueError):
+                return None
+            finally:
+                self.control.settimeout(None)
+        for fd in fds:
+            os.close(fd)
+        return message
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -106,12 +134,27 @@ class Template:
 
 
 class WarmPool:
-    """The process-wide warm template: started on first use, restarted when it died."""
+    """The process-wide warm template: started on first use, restarted when it died.
 
-    def __init__(self) -> None:
+    ``spares``: workers the template keeps forked, confined and warmed up ahead of requests
+    (default ``limits.spares()``). ``spare_wait_s``: how long a request may wait for a spare
+    that is still warming up before a worker is forked for it (default 0: at once). Each pool
+    gets its own range of uid slots for its spares, so pools in one server never share one."""
+
+    _indexes: set[int] = set()
+    _index_lock = threading.Lock()
+
+    def __init__(self, spares: int | None = None, spare_wait_s: float = 0.0,
+                 spare_max_age_s: float = limits_module.SPARE_MAX_AGE_S) -> None:
         self.lock = threading.Lock()
         self.template: Template | None = None
         self.restarts = 0
+        self.spares = limits_module.spares() if spares is None else spares
+        self.spare_wait_s = spare_wait_s
+        self.spare_max_age_s = spare_max_age_s
+        with WarmPool._index_lock:
+            self.index = min(set(range(len(WarmPool._indexes) + 1)) - WarmPool._indexes)
+            WarmPool._indexes.add(self.index)
 
     def get(self) -> Template:
         with self.lock:
@@ -120,21 +163,45 @@ class WarmPool:
                 self.template = None
                 self.restarts += 1
             if self.template is None:
-                template = Template(preload=True)
+                template = Template(preload=True, spares=self.spares,
+                                    spare_slots=MAX_SLOTS + 16 * self.index,
+                                    spare_max_age_s=self.spare_max_age_s)
                 template.wait_ready()
                 self.template = template
             return self.template
 
     def state(self) -> dict:
         template = self.template
-        return {"started": template is not None and template.alive(),
-                "restarts": self.restarts, **(template.info if template else {})}
+        started = template is not None and template.alive()
+        live = template.state(timeout=2.0) if started else None
+        return {"started": started, "restarts": self.restarts,
+                **(template.info if template else {}),
+                "spares": (live or {}).get("spares", {"target": self.spares, "ready": 0,
+                                                      "warming": 0}),
+                "served": (live or {}).get("served", {})}
+
+    def wait_spares(self, count: int | None = None, timeout: float = 120.0) -> bool:
+        """Block until ``count`` spares (default: all) are ready; False at the timeout."""
+        template = self.get()
+        count = self.spares if count is None else count
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            live = template.state()
+            spares = (live or {}).get("spares", {})
+            if spares.get("ready", 0) >= count:
+                return True
+            if live is None or spares.get("disabled"):
+                return False
+            time.sleep(0.05)
+        return False
 
     def close(self) -> None:
         with self.lock:
             if self.template is not None:
                 self.template.kill()
                 self.template = None
+        with WarmPool._index_lock:
+            WarmPool._indexes.discard(self.index)
 
 
 class Run:
@@ -150,17 +217,26 @@ class Run:
         self.control: socket.socket | None = None
         self.lock = threading.Lock()
         self.started = time.perf_counter()
+        self.requested = self.started
+        self.spare = False
 
-    def start(self, template: Template) -> None:
-        self.forked = time.perf_counter()  # the wall clock runs from the fork
-        self.data, self.control = template.fork(self.limits.wall_s + 10.0)
+    def start(self, template: Template, spare_wait_s: float = 0.0) -> None:
+        self.data, self.control = template.fork(self.limits.wall_s + 10.0, self.limits,
+                                                spare_wait_s)
         self.control.settimeout(30.0)
         message, fds = receive_message(self.control)
         if not message or "pid" not in message or not fds:
+            for fd in fds:
+                os.close(fd)
             raise TemplateError("the sandbox template did not fork a worker")
         self.pid, self.pidfd = int(message["pid"]), fds[0]
+        self.spare = bool(message.get("spare"))
+        if len(fds) > 1:  # a spare: its data channel was made with it
+            self.data.close()
+            self.data = socket.socket(fileno=fds[1])
         line = json.dumps({"job": self.job, "request": self.request, "mode": self.mode,
                            "limits": self.limits.to_json(), "slot": self.slot})
+        self.requested = time.perf_counter()  # the wall clock runs from the request
         try:
             self.data.sendall(line.encode() + b"\n")
         except OSError:
@@ -168,7 +244,7 @@ class Run:
 
     def wait(self, on_event: Callable[[dict], None] | None = None) -> dict:
         reader = LineReader(self.limits.result_bytes)
-        deadline = self.forked + self.limits.wall_s
+        deadline = self.requested + self.limits.wall_s
         result = None
         while self.kill_reason is None:
             remaining = deadline - time.perf_counter()
@@ -178,7 +254,10 @@ class Run:
             ready, _, _ = select.select([self.data], [], [], min(remaining, 0.25))
             if not ready:
                 continue
-            chunk = self.data.recv(1 << 16)
+            try:
+                chunk = self.data.recv(1 << 16)
+            except OSError:  # reset: the worker was killed (a cancel) with data unread
+                chunk = b""
             if not chunk:
                 break
             try:

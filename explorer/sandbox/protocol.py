@@ -3,19 +3,28 @@ ever unpickled or evaluated.
 
 Three parties: the *server* (the Streamlit process or the CLI), the *template* (a process that
 imported torch, TensorFlow and the jobs, and forks workers), and the *worker* (one child of the
-template per run, used once).
+template per run, used once; a *spare* is a worker forked before its request, which tells the
+template on a pipe of its own, one JSON line ``{"ready": true, "cpu_s": T, "warm": bool}``,
+once it is confined and warmed up).
 
 Control channel, server <-> template (a SOCK_SEQPACKET socket pair made when the template
 starts; one JSON object per message, file descriptors ride along with SCM_RIGHTS):
 
-    template -> server  {"ready": true, "pid": P, "preloaded": [...], "status": {...}}
-    server -> template  {"op": "run", "backstop_s": S}  + fds [worker_data, run_control]
+    template -> server  {"ready": true, "pid": P, "preloaded": [...], "memory": {...},
+                         "spares": K, "threads": T}
+    server -> template  {"op": "run", "backstop_s": S, "limits": {...}, "spare_wait_s": W}
+                        + fds [worker_data, run_control]
+    server -> template  {"op": "state"}
+    template -> server  {"spares": {"target", "ready", "warming", ...}, "running": N, ...}
 
 Run control channel, template -> server (SOCK_SEQPACKET, one per run):
 
-    {"pid": P}  + fd [pidfd of the worker]       once the worker is forked
+    {"pid": P}  + fd [pidfd of the worker]       once the worker is forked for this run
+    {"pid": P, "spare": true}  + fds [pidfd, data]   or a spare took the run: its data
+                                                  channel replaces worker_data
     {"exit": {"code": C|None, "signal": N|None, "cpu_s": T, "maxrss_mb": M,
-              "backstop": bool}}                  once it has been reaped
+              "backstop": bool, "spare": bool}}   once it has been reaped (a spare's cpu_s
+                                                  counts from its request)
 
 Data channel, server <-> worker (SOCK_STREAM socket pair; newline-delimited JSON):
 

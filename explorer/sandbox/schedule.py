@@ -91,7 +91,7 @@ class Scheduler:
                  pool: WarmPool | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.queue_limit = queue_limit
-        self.pool = pool or WarmPool()
+        self.pool = pool or WarmPool(spares=limits_module.spares(self.workers))
         self._queue: collections.deque[Ticket] = collections.deque()
         self._by_session: dict[str, Ticket] = {}
         self._running: set[Ticket] = set()
@@ -135,9 +135,13 @@ class Scheduler:
                     "queued": len(self._queue), "queue_limit": self.queue_limit,
                     "served": self._served, "pool": self.pool.state()}
 
-    def warm_up(self) -> dict:
-        """Start the warm template now (it takes seconds) instead of on the first run."""
-        return self.pool.get().info
+    def warm_up(self, spares: bool = False) -> dict:
+        """Start the warm template now (it takes seconds) instead of on the first run; with
+        ``spares``, also wait until its spare workers are ready (a few seconds more)."""
+        info = self.pool.get().info
+        if spares:
+            self.pool.wait_spares()
+        return info
 
     def shutdown(self, close_pool: bool = True) -> None:
         """Cancel what is queued and running; stop the warm template unless it is shared."""
@@ -211,7 +215,7 @@ class Scheduler:
                 return {"status": "cancelled", "message": "The run was cancelled.",
                         "elapsed_s": 0.0, "stdout": ""}
             ticket._run = run
-            run.start(template)
+            run.start(template, 0.0 if cold is not None else self.pool.spare_wait_s)
             if ticket._cancelled:
                 run.kill("cancel")
             return run.wait(ticket._records.append)

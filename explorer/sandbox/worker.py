@@ -2,6 +2,11 @@
 (``layers.confine``), runs one job with the user's output captured, and streams JSON records
 back on the data channel (see ``protocol``). Then it exits; nothing of it is reused.
 
+A spare (``spare_main``) is the same worker forked before its request: it confines itself
+first, with the loosest limits of any job, then warms up on our own code (``warm``), says it
+is ready, and waits. Its request lowers the rlimits to the run's own; from there on it is an
+ordinary worker, used once.
+
 The user's prints go to a bounded buffer, never to the data channel, and a flood stops the
 run at once. Failures are told in the user's terms: ``memory`` for an allocation the limits
 refused, ``blocked`` (with what: file, network, process) for an operation a layer refused."""
@@ -10,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
+import resource
 import socket
 import sys
 import time
@@ -183,7 +190,74 @@ def main(data_fd: int, run_dir: str, preloaded: bool) -> None:
     limits = Limits.from_json(message.get("limits", {}))
     start = time.perf_counter()
     report = layers.confine(run_dir, limits, int(message.get("slot", 0)), preloaded)
+    info = {"confine_s": round(time.perf_counter() - start, 4), "preloaded": preloaded,
+            "spare": False, "threads_at_confine": layers.thread_count()}
+    respond(sock, message, limits, report, info)
+
+
+def spare_main(data_fd: int, ready_fd: int, run_dir: str, slot: int, confined_with: Limits,
+               warm_up: bool = True, low_priority: bool = False) -> None:
+    """A spare's whole life: confine (every layer, loosest limits, uid slot ``slot``), warm
+    up, write one JSON line on ``ready_fd`` and close it, wait for the request on
+    ``data_fd``, lower the limits to the run's, then serve it like ``main``. With
+    ``low_priority`` it warms up at nice 19; the template renices it before the request.
+
+    Nothing starts a thread before the last layer is in place (Landlock and seccomp bind the
+    calling thread and the threads it starts later; the namespaces need a single thread), so
+    the warm-up's pools are as confined as the user's code will be."""
+    born = time.monotonic()
+    if low_priority:
+        layers.lower_priority()
+    root = layers.can_drop_uid()  # before the uid drop: decides RLIMIT_NPROC below too
+    start = time.perf_counter()
+    report = layers.confine(run_dir, confined_with, slot, True)
     confine_s = time.perf_counter() - start
+    threads = layers.thread_count()
+    warmed = {"ok": False, "s": 0.0, "steps": {}}
+    if warm_up:
+        from explorer.sandbox import warm
+
+        warmed = warm.run(run_dir)
+    status, cpu = layers._vm_status(), _cpu_s()
+    os.write(ready_fd, json.dumps({"ready": True, "cpu_s": cpu, "warm": warmed["ok"]}).encode()
+             + b"\n")
+    os.close(ready_fd)
+    ready = time.monotonic()
+    sock = socket.socket(fileno=data_fd)
+    message = read_request(sock)
+    requested = time.monotonic()
+    limits = Limits.from_json(message.get("limits", {}))
+    try:
+        layers.lower_rlimits(report, limits, status, cpu, root)
+    except OSError as err:
+        channel.attach(sock)
+        channel.finish({"status": "crashed", "stdout": "", "message": "The sandbox could not "
+                        f"apply this run's limits ({err}). Your code was not run."})
+        return
+    info = {"confine_s": round(confine_s, 4), "preloaded": True, "spare": True,
+            "threads_at_confine": threads, "warm": warmed,
+            "warmed_before_request": ready <= requested, "ready_after_s": round(ready - born, 3),
+            "waited_s": round(requested - ready, 3), "warm_cpu_s": round(cpu, 3),
+            "threads_at_request": layers.thread_count(),
+            "nice": os.getpriority(os.PRIO_PROCESS, 0), "autogroup_nice": _autogroup_nice()}
+    respond(sock, message, limits, report, info)
+
+
+def _autogroup_nice() -> int | None:
+    try:
+        return int(open("/proc/self/autogroup").read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def respond(sock: socket.socket, message: dict, limits: Limits, report: layers.Report,
+            info: dict) -> None:
+    """Run the request on a confined worker and send the result."""
     channel.attach(sock)
     request = {**message.get("request", {}), "job": message.get("job", "")}
     if request["job"] == "_probe":
@@ -193,7 +267,7 @@ def main(data_fd: int, run_dir: str, preloaded: bool) -> None:
         audit = Audit()
         sys.addaudithook(audit)
         result = serve(request, limits, audit)
-    result["sandbox"] = {"confine_s": round(confine_s, 4), "preloaded": preloaded}
+    result["sandbox"] = info
     data = json.dumps(result, default=str)
     if len(data) > limits.result_bytes:
         result = {"status": "output-limit", "stdout": result.get("stdout", "")[:10_000],

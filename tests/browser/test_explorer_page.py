@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from playwright.sync_api import expect
+
 from explorer import share
 from tests.browser.conftest import ARTIFACTS
 
@@ -65,5 +67,7 @@ def test_a_share_link_opens_with_its_code(page, app_url):
     labels = texts(viewers.nth(0).locator("g.node text"))
     assert "ExpBackward0" in labels and "w" in labels
     editor = page.frame_locator("iframe[title*=code_editor]").first
-    assert editor.locator(".ace_line", has_text="return (x * w).exp().sum()").count() == 1
+    # the editor is its own iframe and may paint its lines after the graphs: wait for them
+    expect(editor.locator(".ace_line", has_text="return (x * w).exp().sum()")).to_have_count(
+        1, timeout=60_000)
     assert page.get_by_test_id("stNumberInputField").input_value() == "3"

@@ -1,0 +1,81 @@
+"""From Run to both graphs ready, per lesson, warm: what the server does for one Run of the
+explorer page (the ``explore`` job in a warm sandbox worker, then DOT and SVG of the PyTorch
+graph and of the tf.function graph). Budget (DESIGN.md): p50 under 0.5 s per lesson.
+
+Run by hand: ``.venv/bin/python bench/explorer_run.py [--repeat 7] [--spares N] [--pause S]``.
+
+``spare`` counts the runs a pre-warmed spare worker served (the others got a worker forked for
+them, which pays TensorFlow's and torch's first-use costs itself). Runs follow each other at
+once by default, faster than a person clicks Run; ``--pause`` waits between them, as a person
+reading the graphs would, which gives spares time to warm up.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+from explorer import lessons, render, sandbox
+from explorer.graph import Graph
+
+
+def one_run(code: str) -> tuple[float, float, float, bool]:
+    """Seconds for the job and for rendering both graphs, their sum, and whether a spare ran
+    it."""
+    start = time.perf_counter()
+    result = sandbox.run_job("explore", {"code": code, "seed": 0}, pool="warm")
+    job_s = time.perf_counter() - start
+    spare = bool(result.get("sandbox", {}).get("spare"))
+    if result["status"] != "ok":
+        return job_s, 0.0, job_s, spare
+    graphs = [Graph.from_json(result["run"]["graph"])]
+    if result.get("twin", {}).get("graph"):
+        graphs.append(Graph.from_json(result["twin"]["graph"]))
+    start = time.perf_counter()
+    for graph in graphs:
+        render.run_dot(render.to_dot(graph), "svg")
+    render_s = time.perf_counter() - start
+    return job_s, render_s, job_s + render_s, spare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--spares", type=int, default=None,
+                        help="spare workers to keep ready (default: $EXPLORER_SPARES, else "
+                             "one per core, at most 4; 0: none, every run forks)")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds between runs (default 0: back to back)")
+    args = parser.parse_args()
+    if args.spares is not None:
+        os.environ["EXPLORER_SPARES"] = str(args.spares)
+    start = time.perf_counter()
+    scheduler = sandbox.scheduler()
+    scheduler.warm_up(spares=True)
+    state = scheduler.state()["pool"]
+    print(f"warm pool started in {time.perf_counter() - start:.1f} s (once per server), "
+          f"{state['spares']['ready']} spares ready, template "
+          f"{state['memory']['vmrss_mb']} MB resident")
+    print(f"{'lesson':<24} {'job p50':>8} {'render p50':>11} {'total p50':>10} {'max':>7} "
+          f"{'spare':>6}")
+    totals = []
+    for lesson in lessons.all_lessons():
+        one_run(lesson.code)  # the first run of a lesson pays for nothing extra, but be fair
+        runs = []
+        for _ in range(args.repeat):
+            time.sleep(args.pause)
+            runs.append(one_run(lesson.code))
+        job, draw, total = (statistics.median(r[i] for r in runs) for i in range(3))
+        totals.append(total)
+        print(f"{lesson.name:<24} {job:7.3f}s {draw:10.3f}s {total:9.3f}s "
+              f"{max(r[2] for r in runs):6.3f}s {sum(r[3] for r in runs):>3}/{len(runs)}")
+    served = scheduler.state()["pool"].get("served", {})
+    print(f"all lessons: p50 of the per-lesson p50s {statistics.median(totals):.3f} s, "
+          f"worst {max(totals):.3f} s (budget 0.5 s); workers: {served.get('spare', 0)} "
+          f"spares, {served.get('forked', 0)} forked for their run")
+    scheduler.shutdown()
+
+
+if __name__ == "__main__":
+    main()
