@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import lessons, sandbox, share
-from explorer.graph import Graph
-from pages.ui import editor, results
+from explorer import lessons, share
+from pages.ui import devices, editor, results
 from pages.ui import runner
 
 LESSON, SEED, DEVICE, VIEW = "lesson", "seed", "device", "view"  # also URL query parameters
@@ -18,12 +17,6 @@ PLAIN = "explorer.plain_editor"
 LINK_PROBLEM = "explorer.link_problem"  # why a share link's code could not be used
 TF_CODE = "explorer.tf_code"
 LESSONS = {lesson.name: lesson for lesson in lessons.all_lessons()}
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def environment() -> dict:
-    """What the workers' PyTorch sees; the same for every visitor, so cached for all."""
-    return sandbox.run_job("environment", {})
 
 
 def load_lesson() -> None:
@@ -52,8 +45,8 @@ def first_visit() -> None:
 
 
 st.markdown("### Graph Explorer \u00b7 define-by-run next to define-and-run")
-env = environment()
-gpu = env.get("status") == "ok" and env.get("cuda")
+env = devices.environment()
+gpu = devices.gpu(env)
 
 top = st.columns([2, 1, 1, 1])
 top[0].selectbox("Lesson", list(LESSONS), format_func=lambda n: LESSONS[n].title,

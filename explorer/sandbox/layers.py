@@ -209,6 +209,20 @@ def lower_priority() -> None:
         pass  # a kernel without autogroups: the thread's nice value is all there is
 
 
+TEMPLATE_NICE = 10
+
+
+def yield_to_server() -> None:
+    """The warm template's session (its autogroup: the kernel shares the CPU between sessions
+    first) at nice 10, so its seconds of imports, which start with the server, do not slow the
+    server drawing the first page. Its workers and spares start sessions of their own, at
+    nice 0 (``fork``): a run is not slowed by it."""
+    try:
+        Path("/proc/self/autogroup").write_text(str(TEMPLATE_NICE))
+    except OSError:
+        pass  # a kernel without autogroups: nothing competes by session there
+
+
 def can_renice() -> bool:
     """True when this process may lower nice values (root with CAP_SYS_NICE in the initial
     user namespace): only then may a spare warm up at low priority."""

@@ -521,6 +521,8 @@ def main() -> None:
     from explorer.sandbox import seccomp
 
     seccomp.available()  # loads libseccomp now: finding it runs ldconfig, a process
+    if args.preload and not args.once:
+        layers.yield_to_server()
     start = time.perf_counter()
     before = _memory()
     threads: dict[str, int] = {}

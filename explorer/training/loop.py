@@ -109,12 +109,21 @@ class Run:
             self.halted = "time"
         return self.halted is not None
 
-    def _catch_up(self, name: str) -> bool:
-        """A framework after the first, halted mid-chunk, finishes the chunk when its last
-        one took under CATCH_UP_S, so both frameworks stop at the same step (and the worker
-        answers a stop well within the sandbox's grace period)."""
-        return name != next(iter(self.trainers)) and self.chunk_s.get(name, CATCH_UP_S) \
-            < CATCH_UP_S
+    def _catch_up(self, name: str, start: int, step: int, end: int, clock: float) -> bool:
+        """A framework after the first, halted mid-chunk, finishes the chunk when the rest
+        of it, at this chunk's pace so far, takes under CATCH_UP_S, so both frameworks stop
+        at the same step (and the worker answers a stop well within the sandbox's grace
+        period). A first chunk's pace includes its tracing: an over-estimate, on the safe
+        side."""
+        first = next(iter(self.trainers))
+        if name == first:
+            return False
+        if step == start:  # no pace yet: its last chunk's, else the first framework's
+            known = self.chunk_s.get(name, self.chunk_s.get(first, CATCH_UP_S))
+            pace = known / max(1, self.config.log_every)
+        else:
+            pace = (time.perf_counter() - clock) / (step - start)
+        return pace * (end - step) < CATCH_UP_S
 
     def chunk(self, name: str, start: int, end: int) -> int:
         """Steps ``start`` to ``end`` of one framework, then its record; a halt (checked
@@ -125,7 +134,8 @@ class Run:
         norms = None
         step = start
         while step < end:
-            if self.halted is None and self._halt_now() and not self._catch_up(name):
+            if self.halted is None and self._halt_now() \
+                    and not self._catch_up(name, start, step, end, clock):
                 end = step + 1
             loss, right, each = trainer.step(step, log=step == end - 1, count=True)
             losses.append(loss)

@@ -1,7 +1,6 @@
 """The explorer page's result panels: headline, the two graphs, executed path, compare, code."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from explorer import compare, executed, render, share
@@ -117,8 +116,8 @@ def executed_path(code: str, run: dict) -> None:
     if not branches:
         st.caption("No if, loop or function in this code.")
         return
-    st.dataframe(pd.DataFrame([{"line": b.line, "statement": b.text, "this run": b.summary()}
-                               for b in branches]), hide_index=True, width="stretch")
+    st.dataframe([{"line": b.line, "statement": b.text, "this run": b.summary()}
+                  for b in branches], hide_index=True, width="stretch")
     st.caption("The editor's gutter marks every line that ran (hover the \u24d8 icons).")
 
 
@@ -162,7 +161,7 @@ def compare_inputs(code: str, seed: int, device: str, view: str, twin: dict) -> 
             if b.kind != "call":
                 row[f"line {b.line}: {b.kind}"] = b.summary()
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch")
     pick = st.selectbox("Show the graph of input seed", [r["input_seed"] for r in ok_runs],
                         index=len(ok_runs) - 1)
     run = next(r for r in ok_runs if r["input_seed"] == pick)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import sandbox
 from explorer.training import presets
 from explorer.training.config import TrainConfig
+from pages.ui import devices
 from pages.ui.training_charts import NAMES
 
 EXPLORER_CODE = "explorer.code"  # where the Explorer page keeps the user's code
@@ -19,12 +19,6 @@ LR_CHOICES = [0.0001, 0.0003, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0
 BATCH_CHOICES = [1, 8, 16, 32, 64, 128, 256, 512]
 OPTIMIZER_NAMES = {"sgd": "SGD + momentum", "adam": "Adam"}
 RECORDS_PER_RUN = 12  # metrics records per framework a run streams, about
-
-
-@st.cache_data(ttl=600, show_spinner=False)
-def environment() -> dict:
-    """What the workers' PyTorch sees (a GPU or not); the same for every visitor."""
-    return sandbox.run_job("environment", {})
 
 
 def label(name: str) -> str:
@@ -58,8 +52,8 @@ def _first_visit() -> None:
 def show() -> dict | None:
     """Draw the controls; the request when Train was pressed (and the settings are valid)."""
     _first_visit()
-    env = environment()
-    gpu = env.get("status") == "ok" and env.get("cuda")
+    env = devices.environment()
+    gpu = devices.gpu(env)
     code = st.session_state.get(EXPLORER_CODE)
     top = st.columns([3, 2, 1], vertical_alignment="bottom")
     top[0].selectbox("Preset", [*presets.names(), presets.SNIPPET], key=PRESET,

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from playwright.sync_api import expect
 
 from explorer import share
+from tests.browser.app_server import settle, wait_for_graphs
 from tests.browser.conftest import ARTIFACTS
 
 
@@ -15,17 +16,9 @@ def texts(locator) -> list[str]:
     return locator.evaluate_all("els => els.map(e => e.textContent)")
 
 
-def settle(page) -> None:
-    """Wait until the app has finished running its script (no "Running..." widget)."""
-    page.wait_for_timeout(500)
-    page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden")
-    page.wait_for_timeout(300)
-
-
 def graphs(page):
     """The two graph viewers (PyTorch first, then tf.function) once both have drawn."""
-    settle(page)
-    page.locator(".gx-svg").nth(1).wait_for()
+    wait_for_graphs(page)
     return page.locator(".gx-svg")
 
 
