@@ -22,12 +22,15 @@ if not report["runs_user_code"]:
 
 st.subheader("Sandbox layers")
 st.caption("Each run is a fresh process, used once, confined by the kernel.")
-st.dataframe([{"layer": name, "works": layer["works"], "what": layer["detail"]}
-              for name, layer in report["layers"].items()], hide_index=True)
+# tables, not dataframes: they wrap the long descriptions instead of cutting them off
+st.table([{"layer": name, "works": "yes" if layer["works"] else "MISSING",
+           "what": layer["detail"]} for name, layer in report["layers"].items()],
+         hide_index=True)
 
 st.subheader("Checks from inside a worker")
-st.dataframe([{"check": name, "passed": item["ok"], "what happened": item["detail"]}
-              for name, item in report["checks"].items()], hide_index=True)
+st.table([{"check": name, "passed": "yes" if item["ok"] else "FAILED",
+           "what happened": item["detail"]} for name, item in report["checks"].items()],
+         hide_index=True)
 
 st.subheader("Limits of one run")
 st.dataframe([{"job": job, **values} for job, values in report["limits"].items()],
@@ -36,10 +39,16 @@ st.dataframe([{"job": job, **values} for job, values in report["limits"].items()
 st.subheader("Workers")
 state = report["scheduler"]
 pool = state["pool"]
+spares = pool.get("spares", {})
 st.write(f"{state['workers']} workers at most ({report['host']['cores']} cores), "
          f"{state['running']} running, {state['queued']} waiting, {state['served']} served. "
          f"Pool: **{report['pool']}**"
          + (f"; template pid {pool['pid']}, {pool['memory']['vmrss_mb']} MB resident, "
-            f"started in {pool['start_s']} s" if pool.get("started") else ""))
+            f"started in {pool['start_s']} s" if pool.get("started") else "")
+         + (f"; spare workers (forked, confined and warmed up ahead of a run): "
+            f"{spares.get('ready', 0)} ready, {spares.get('warming', 0)} warming up, "
+            f"of {spares.get('target', 0)}"
+            + (f" (off: {spares['disabled']})" if spares.get("disabled") else "")
+            if pool.get("started") else ""))
 st.caption(f"Linux {report['host']['kernel']}, Landlock ABI {report['host']['landlock_abi']}, "
            f"libseccomp {'found' if report['host']['libseccomp'] else 'missing'}.")
