@@ -111,3 +111,29 @@ def test_the_explorer_pages_code_is_a_preset(app):
               and r["framework"] == "torch"]
     assert losses[-1] < losses[0]  # SGD on |w - x|^2 goes down
     assert any("no labels" in i.value for i in app.info)
+
+
+def test_a_training_run_goes_on_while_the_visitor_runs_code_on_the_explorer(root):
+    """Training has a lane of its own: a Run on the Explorer page does not cancel it; coming
+    back, its curves have grown."""
+    app = AppTest.from_file(str(root / "explorer" / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("../pages/training.py").run()
+    assert not app.exception, app.exception
+    app.number_input(key=controls.STEPS).set_value(5000).run()
+    app.toggle(key=controls.SPEED).set_value(False).run()
+    app.button[0].click().run()
+    run = follow(app, lambda r: any(x.get("kind") == "metrics" for x in r["records"]))
+    seen = len(run["records"])
+    app.switch_page("../pages/explorer.py").run()
+    assert not app.exception, app.exception
+    before = app.session_state["explorer.result"]
+    next(b for b in app.button if b.label == "Run").click().run()
+    after = app.session_state["explorer.result"]
+    assert after["status"] == "ok" and after is not before
+    app.switch_page("../pages/training.py")
+    run = follow(app, lambda r: len(r["records"]) > seen and r["result"] is None)
+    app.button(key="training.stop").click().run()
+    result = follow(app, lambda r: r["result"] is not None)["result"]
+    assert result["status"] == "ok" and result["stopped"], result
+    assert result["steps_done"]["torch"] < 5000

@@ -1,6 +1,11 @@
 """Running jobs for a page through the sandbox's scheduler: one running job per browser
-session (a new one cancels the old), the visitor's place in the queue while waiting, and a
-Cancel button. A ticket survives reruns, so touching a widget mid-run does not lose it."""
+session and lane (a new one cancels the old), the visitor's place in the queue while waiting,
+and a Cancel button. A ticket survives reruns, so touching a widget mid-run does not lose it.
+
+Lanes: a training run is long (minutes), and a visitor who looks at another page meanwhile
+must not lose it, so it has a lane of its own: a Run on the Explorer or Gradients page cancels the
+previous Run there, never the training. A session holds at most two workers, one of them for
+a short interactive job."""
 from __future__ import annotations
 
 import time
@@ -21,8 +26,18 @@ def session_id() -> str:
     return ctx.session_id if ctx else f"bare-{uuid.uuid4().hex}"
 
 
-def submit(slot: str, job: str, request: dict, timeout: float | None = None) -> None:
-    ticket = sandbox.scheduler().submit(session_id(), job, request, timeout=timeout)
+INTERACTIVE, TRAINING = "interactive", "training"  # lanes
+
+
+def lane_key(session: str, lane: str) -> str:
+    """The scheduler's key for one lane of a session: its previous job there is cancelled."""
+    return f"{session}/{lane}"
+
+
+def submit(slot: str, job: str, request: dict, timeout: float | None = None,
+           lane: str = INTERACTIVE) -> None:
+    ticket = sandbox.scheduler().submit(lane_key(session_id(), lane), job, request,
+                                        timeout=timeout)
     st.session_state.setdefault(TICKETS, {})[slot] = ticket
 
 

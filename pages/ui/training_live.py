@@ -19,12 +19,13 @@ POLL_S = 0.4
 
 def start(request: dict) -> None:
     """Submit a run. A finished run is in the history already; one still running is
-    cancelled by the new one (one run per session) and kept with what it streamed."""
+    cancelled by the new one (one training run per session, in a lane of its own: runs on
+    the other pages do not cancel it) and kept with what it streamed."""
     previous = st.session_state.get(CURRENT)
     if previous and previous["result"] is None:
         previous["result"] = {"status": "cancelled", "message": "Replaced by a newer run."}
         history.add(previous)
-    runner.submit(SLOT, "train", request)
+    runner.submit(SLOT, "train", request, lane=runner.TRAINING)
     st.session_state[COUNTER] = st.session_state.get(COUNTER, 0) + 1
     st.session_state[CURRENT] = {"n": st.session_state[COUNTER], "request": request,
                                  "records": [], "result": None, "submitted": time.time(),
