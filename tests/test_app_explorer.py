@@ -134,3 +134,26 @@ def test_hand_edited_tensorflow_code_runs_instead_of_the_translation():
     assert twin["status"] == "ok" and twin["equivalent"] is False
     torch_out = at.session_state[RESULT]["run"]["graph"]["output"]["value"][0]
     assert twin["tf"]["output"]["value"][0] == pytest.approx(2 * torch_out, rel=1e-5)
+
+
+def test_a_twin_that_did_not_finish_leaves_the_pytorch_graph_and_says_why():
+    """The result the sandbox returns when the twin runs out of time (its provisional result,
+    see test_sandbox): the page draws the PyTorch side and says why there is no static graph."""
+    from explorer.jobs import explore
+
+    code = lessons.get("while_loop").code
+    result = explore.run({"code": code, "seed": 0, "twin": False})
+    result["twin"] = {"status": "unfinished", "message": explore.TWIN_UNFINISHED}
+    result["unfinished"] = {"status": "timeout", "message": "Your code ran longer than 20 s."}
+    at = AppTest.from_file(str(ROOT / "explorer" / "app.py"), default_timeout=60)
+    at.session_state["explorer.code"] = code
+    at.session_state["explorer.editor_version"] = 0
+    at.session_state["explorer.ran_with"] = (code, 0, "cpu", None)
+    at.session_state[RESULT] = result
+    at.run()
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "did not finish" in w.value)
+    assert "unrolls" in warning and "time limit" in warning
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Autograd nodes"] == str(sum(ops(at).values()))
+    assert metrics["tf.function ops"] == "-"

@@ -122,6 +122,62 @@ print("stopped at", step)
 """ + benign(1.0).split("\n", 1)[1]
 
 
+PROVISIONAL = """import torch, time
+from explorer.sandbox import channel
+channel.provisional({"status": "ok", "done": "the first half"})
+time.sleep(60)
+""" + benign(1.0).split("\n", 1)[1]
+
+
+def test_a_provisional_result_stands_when_the_run_runs_out_of_time(scheduler):
+    result = scheduler.submit("p1", "run", {"code": PROVISIONAL},
+                              limits=LIMITS.replace(wall_s=3.0)).result(timeout=30)
+    assert result["status"] == "ok" and result["done"] == "the first half"
+    assert result["unfinished"]["status"] == "timeout"
+    assert "longer than 3 s" in result["unfinished"]["message"]
+
+
+def test_a_cancelled_run_does_not_fall_back_on_its_provisional_result(scheduler):
+    ticket = scheduler.submit("p2", "run", {"code": PROVISIONAL}, limits=LIMITS)
+    while ticket.state != "running":
+        time.sleep(0.01)
+    time.sleep(1.0)
+    ticket.cancel()
+    assert ticket.result(timeout=30)["status"] == "cancelled"
+
+
+LONG_LOOP = """import torch
+
+w = torch.ones(4, requires_grad=True)
+
+
+def inputs():
+    return torch.ones(4)
+
+
+def forward(x):
+    h = x
+    for _ in range(1500):
+        h = torch.tanh(h * w)
+    return h.sum()
+"""
+
+
+def test_the_pytorch_graph_stands_when_the_twin_does_not_finish(scheduler):
+    """A 1,500-step Python loop: PyTorch's side takes a fraction of a second, the twin
+    (AutoGraph unrolls the loop, then differentiates 1,500 steps) several seconds more than
+    the run may take. The torch graph still comes back, and the twin says why it is missing."""
+    from explorer.jobs import explore
+
+    result = scheduler.submit("p3", "explore", {"code": LONG_LOOP, "seed": 0},
+                              limits=for_job("explore").replace(wall_s=4.0)).result(timeout=60)
+    assert result["status"] == "ok", result
+    assert result["unfinished"]["status"] == "timeout"
+    assert result["twin"]["status"] == "unfinished"
+    direct = explore.run({"code": LONG_LOOP, "seed": 0, "twin": False})["run"]["graph"]
+    assert len(result["run"]["graph"]["nodes"]) == len(direct["nodes"]) > 3000  # 2 a step
+
+
 def test_streaming_records_and_early_stop_keep_results(scheduler):
     ticket = scheduler.submit("trainer", "run", {"code": STREAMING},
                               limits=LIMITS.replace(wall_s=30.0))

@@ -7,8 +7,13 @@ from __future__ import annotations
 from explorer import snippet
 from explorer.executed import LineTracer
 from explorer.jobs.graph import torch_run
+from explorer.sandbox import channel
 
 MAX_COMPARE = 8
+TWIN_UNFINISHED = ("The tf.function twin did not finish within this run's limits. A static "
+                   "graph holds every step of a Python loop over range(n) (AutoGraph unrolls "
+                   "it), so a long loop makes a very large graph to trace and differentiate; "
+                   "try fewer steps, or a while loop on a tensor, which stays one While op.")
 
 
 def traced_run(code: str, seed: int, device: str, input_seed: int | None = None) -> dict:
@@ -45,5 +50,9 @@ def run(request: dict) -> dict:
     result = {"status": "ok", "run": primary,
               "compare": [traced_run(code, seed, device, s) for s in input_seeds]}
     if request.get("twin", True):
+        # the PyTorch side stands if the twin does not finish (a long loop that AutoGraph
+        # unrolls can take longer than the run's time)
+        channel.provisional({**result, "twin": {"status": "unfinished",
+                                                "message": TWIN_UNFINISHED}})
         result["twin"] = twin_result(code, seed, device, request.get("tf_code"))
     return result

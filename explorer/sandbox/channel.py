@@ -8,6 +8,8 @@ a stop is never requested, so jobs need no special case.
         channel.emit({"step": step, "loss": loss})
         if channel.stop_requested():
             break          # then return the final result as usual: results so far are kept
+
+    channel.provisional(partial)   # stands if what follows runs out of time or memory
 """
 from __future__ import annotations
 
@@ -34,6 +36,14 @@ def emit(record: dict) -> None:
         kept.append(record)
         return
     _sock.sendall(encode_record("event", record))
+
+
+def provisional(result: dict) -> None:
+    """A result that stands if this run ends without its final one (out of time or memory,
+    crashed): what a job has done so far, before a step that may not finish. The server then
+    returns it with ``unfinished`` saying what went wrong. The last one sent counts."""
+    if _sock is not None:  # outside a worker the job's own return is all there is
+        _sock.sendall(encode_record("provisional", result))
 
 
 def stop_requested() -> bool:

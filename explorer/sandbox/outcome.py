@@ -15,10 +15,18 @@ SIGNAL_WORDS = {signal.SIGSEGV: "a segmentation fault (often recursion too deep 
                 signal.SIGILL: "an illegal instruction", signal.SIGFPE: "an arithmetic fault"}
 
 
+UNFINISHED = ("timeout", "memory", "crashed")  # what a provisional result stands in for
+
+
 def classify(result: dict | None, exit_info: dict, kill_reason: str | None, limits: Limits,
-             elapsed: float) -> dict:
-    """The user-facing result dict; always has ``status``, ``message`` unless ok, ``elapsed_s``."""
+             elapsed: float, provisional: dict | None = None) -> dict:
+    """The user-facing result dict; always has ``status``, ``message`` unless ok, ``elapsed_s``.
+    A run that ran out of time or memory, or crashed, after sending a ``provisional`` result
+    returns that, with ``unfinished``: the status and message of what stopped it."""
     verdict = _verdict(result, exit_info, kill_reason, limits)
+    if verdict["status"] in UNFINISHED and not _valid(result) and _valid(provisional):
+        verdict = {**provisional, "unfinished": {"status": verdict["status"],
+                                                 "message": verdict["message"]}}
     verdict["elapsed_s"] = round(elapsed, 4)
     verdict.setdefault("stdout", "")
     return verdict

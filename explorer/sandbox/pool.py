@@ -245,7 +245,7 @@ class Run:
     def wait(self, on_event: Callable[[dict], None] | None = None) -> dict:
         reader = LineReader(self.limits.result_bytes)
         deadline = self.requested + self.limits.wall_s
-        result = None
+        result = provisional = None
         while self.kill_reason is None:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
@@ -276,9 +276,12 @@ class Run:
                     on_event(record.get("data"))
                 elif record.get("kind") == "result":
                     result = record.get("data")
+                elif record.get("kind") == "provisional":
+                    provisional = record.get("data")
         exit_info = self.exit_info()
         elapsed = time.perf_counter() - self.started
-        return outcome.classify(result, exit_info, self.kill_reason, self.limits, elapsed)
+        return outcome.classify(result, exit_info, self.kill_reason, self.limits, elapsed,
+                                provisional)
 
     def exit_info(self) -> dict:
         """How the worker ended, from the template that reaped it."""

@@ -9,6 +9,8 @@ from pages.ui import graph_panel
 from pages.ui import runner
 
 CONTROL_OPS = ("If", "StatelessIf", "While", "StatelessWhile")
+UNFINISHED_WORDS = {"timeout": "it was stopped at the run's time limit",
+                    "memory": "it was stopped when the run ran out of memory"}
 ROLE_ORDER = {"then_branch": 0, "else_branch": 1, "cond": 2, "body": 3}  # as the code reads
 COMPARE_SEEDS = "explorer.compare_seeds"
 COMPARE_RESULT = "explorer.compare_result"
@@ -47,6 +49,9 @@ def check_badge(twin: dict) -> None:
         return
     if twin.get("status") == "no-twin":
         st.warning(f"**No static twin.** {twin.get('message', '')}", icon=":material/block:")
+    elif twin.get("status") == "unfinished":
+        st.warning(f"**The TensorFlow twin did not finish.** {twin.get('message', '')}",
+                   icon=":material/hourglass_disabled:")
     elif twin.get("status") != "ok":
         st.warning(f"The TensorFlow twin failed: {twin.get('message', twin.get('status'))}",
                    icon=":material/warning:")
@@ -215,6 +220,10 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str) -> None:
         return
     run = result["run"]
     twin = result.get("twin") or {}
+    if result.get("unfinished") and twin.get("status") == "unfinished":  # why it stopped
+        stopped = result["unfinished"]
+        why = UNFINISHED_WORDS.get(stopped["status"], stopped.get("message", ""))
+        twin = {**twin, "message": f"{twin.get('message', '')} ({why})"}
     graph = Graph.from_json(run["graph"])
     headline(run, graph, twin)
     if result.get("stdout"):
