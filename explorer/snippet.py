@@ -238,7 +238,7 @@ class Program:
         finally:
             if tracer is not None:
                 sys.settrace(previous)
-        self.outputs = output_tensors(result)
+        self.outputs = output_tensors(result, self.forward)
         return self.outputs
 
     def backward(self) -> None:
@@ -256,15 +256,25 @@ class Program:
             raise as_user_error(exc, "backward") from None
 
 
-def output_tensors(result: Any) -> list[torch.Tensor]:
+def contract_error(message: str, fn: Callable | None = None) -> SnippetError:
+    """A break of the snippet contract, at the line of the user's function ``fn`` (its
+    ``def``) when it is one of theirs."""
+    code = getattr(fn, "__code__", None)
+    line = code.co_firstlineno if code is not None and code.co_filename == SNIPPET_FILE \
+        else None
+    return SnippetError("error", f"line {line}: {message}" if line else message, line=line,
+                        source_line=source_line(linecache.getlines(SNIPPET_FILE), line),
+                        error_type="ContractError")
+
+
+def output_tensors(result: Any, forward: Callable | None = None) -> list[torch.Tensor]:
     if isinstance(result, torch.Tensor):
         return [result]
     if isinstance(result, (tuple, list)) and result and all(
             isinstance(r, torch.Tensor) for r in result):
         return list(result)
-    raise SnippetError("error", f"forward returned {type(result).__name__}; it must return a "
-                       "tensor or a tuple of tensors, so that there is a graph to draw.",
-                       error_type="ContractError")
+    raise contract_error(f"forward returned {type(result).__name__}; it must return a tensor "
+                         "or a tuple of tensors, so that there is a graph to draw.", forward)
 
 
 def _contract_function(namespace: dict, name: str, example: str) -> Callable:
@@ -332,7 +342,7 @@ def _argument_names(forward: Callable, count: int) -> list[str]:
     required = [p for p in positional if p.default is p.empty]
     variadic = any(p.kind == p.VAR_POSITIONAL for p in params)
     if (count > len(positional) and not variadic) or count < len(required):
-        raise SnippetError("error", f"inputs() returned {count} argument(s) but forward takes "
-                           f"{len(required)}. Return a tuple with one item per argument of "
-                           "forward.", error_type="ContractError")
+        raise contract_error(f"inputs() returned {count} argument(s) but forward takes "
+                             f"{len(required)}. Return a tuple with one item per argument of "
+                             "forward.", forward)
     return names

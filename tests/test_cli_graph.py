@@ -75,3 +75,4 @@ def test_timeout_is_reported():
            "def forward(x):\n    while True:\n        pass\n"
     result = cli("graph", "-", "--timeout", "8", stdin=code)
     assert result.returncode == 1 and "longer than 8 s" in result.stderr
+    assert "line 5" in result.stderr or "line 6" in result.stderr  # while True: / pass

@@ -337,6 +337,13 @@ def test_user_errors_name_the_line(corpus, name, line):
     assert result["line"] == line and result["source_line"]
 
 
+def test_timeouts_name_the_line_that_was_running(corpus):
+    sleep, loop = corpus["results"]["long-sleep"], corpus["results"]["cpu-loop"]
+    assert (sleep["line"], sleep["source_line"]) == (2, "time.sleep(100)")
+    assert loop["line"] in (2, 3) and loop["source_line"] in ("while True:", "    pass")
+    assert sleep["message"].startswith("line 2: ")
+
+
 def test_blocked_says_what_was_refused(corpus):
     kinds = {name: corpus["results"][name].get("blocked") for name in
              ("subprocess-run", "socket-connect-tcp", "torch-save-outside")}

@@ -82,12 +82,14 @@ def test_errors_at_module_level_and_in_inputs_name_their_lines():
 def test_forward_must_return_tensors():
     err = fails("import torch\ndef inputs():\n    return torch.ones(1)\ndef forward(x):\n    return 3\n")
     assert "forward returned int" in err.message
+    assert (err.line, err.source_line) == (4, "def forward(x):")  # the contract's function
 
 
 def test_argument_count_mismatch_is_explained():
     err = fails("import torch\ndef inputs():\n    return (torch.ones(1), torch.ones(1))\n"
                 "def forward(x):\n    return x\n")
     assert "inputs() returned 2 argument(s) but forward takes 1" in err.message
+    assert (err.line, err.source_line) == (4, "def forward(x):")
 
 
 def test_backward_of_an_output_without_grad_fn_teaches_the_lesson():

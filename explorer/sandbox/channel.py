@@ -46,6 +46,13 @@ def provisional(result: dict) -> None:
         _sock.sendall(encode_record("provisional", result))
 
 
+def where(line: int, source_line: str | None) -> None:
+    """Which line of the user's code is running now (sent just before the wall clock runs
+    out, so that a timeout can name it)."""
+    if _sock is not None:
+        _sock.sendall(encode_record("where", {"line": line, "source_line": source_line}))
+
+
 def stop_requested() -> bool:
     """True once the server asked this run to finish early (cheap: a non-blocking read)."""
     global _pending, _stopped

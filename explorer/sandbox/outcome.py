@@ -19,11 +19,20 @@ UNFINISHED = ("timeout", "memory", "crashed")  # what a provisional result stand
 
 
 def classify(result: dict | None, exit_info: dict, kill_reason: str | None, limits: Limits,
-             elapsed: float, provisional: dict | None = None) -> dict:
+             elapsed: float, provisional: dict | None = None,
+             where: dict | None = None) -> dict:
     """The user-facing result dict; always has ``status``, ``message`` unless ok, ``elapsed_s``.
-    A run that ran out of time or memory, or crashed, after sending a ``provisional`` result
-    returns that, with ``unfinished``: the status and message of what stopped it."""
+    A timeout names the line the user's code was running (``where``, sent by the worker just
+    before the wall clock ran out). A run that ran out of time or memory, or crashed, after
+    sending a ``provisional`` result returns that, with ``unfinished``: the status and message
+    of what stopped it."""
     verdict = _verdict(result, exit_info, kill_reason, limits)
+    if verdict["status"] == "timeout" and isinstance(where, dict) \
+            and isinstance(where.get("line"), int):
+        verdict.update(line=where["line"], source_line=where.get("source_line"),
+                       message=f"line {where['line']}: your code ran longer than "
+                               f"{limits.wall_s:g} s and was stopped while running this line. "
+                               "Is there a loop that never ends, or a long sleep?")
     if verdict["status"] in UNFINISHED and not _valid(result) and _valid(provisional):
         verdict = {**provisional, "unfinished": {"status": verdict["status"],
                                                  "message": verdict["message"]}}

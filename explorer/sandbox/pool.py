@@ -245,7 +245,7 @@ class Run:
     def wait(self, on_event: Callable[[dict], None] | None = None) -> dict:
         reader = LineReader(self.limits.result_bytes)
         deadline = self.requested + self.limits.wall_s
-        result = provisional = None
+        result = provisional = where = None
         while self.kill_reason is None:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
@@ -278,10 +278,12 @@ class Run:
                     result = record.get("data")
                 elif record.get("kind") == "provisional":
                     provisional = record.get("data")
+                elif record.get("kind") == "where":
+                    where = record.get("data")
         exit_info = self.exit_info()
         elapsed = time.perf_counter() - self.started
         return outcome.classify(result, exit_info, self.kill_reason, self.limits, elapsed,
-                                provisional)
+                                provisional, where)
 
     def exit_info(self) -> dict:
         """How the worker ended, from the template that reaped it."""

@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import linecache
 import os
 import re
 import resource
+import signal
 import socket
 import sys
 import time
@@ -132,11 +134,44 @@ def escaped(exc: BaseException, sink: BoundedText) -> dict:
     return snippet.as_user_error(exc).to_json()
 
 
+WHERE_MARGIN_S = 0.5  # before the server's wall clock runs out: say which line is running
+
+
+def _say_where(_signum: int, frame) -> None:
+    """SIGALRM: the innermost frame of the user's code, to the server. Never raises."""
+    from explorer import snippet
+
+    while frame is not None and frame.f_code.co_filename != snippet.SNIPPET_FILE:
+        frame = frame.f_back
+    if frame is None:
+        return
+    try:
+        channel.where(frame.f_lineno, snippet.source_line(
+            linecache.getlines(snippet.SNIPPET_FILE), frame.f_lineno))
+    except OSError:
+        pass
+
+
+@contextlib.contextmanager
+def where_before_timeout(limits: Limits):
+    """Just before the run's wall clock runs out, tell the server which line of the user's
+    code is running, so that a timeout names it (a loop that never ends). Python runs the
+    handler between bytecodes: code stuck inside one long C call gets no line."""
+    previous = signal.signal(signal.SIGALRM, _say_where)
+    signal.setitimer(signal.ITIMER_REAL, max(0.1, limits.wall_s - WHERE_MARGIN_S))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def serve(request: dict, limits: Limits, audit: Audit | None = None) -> dict:
     """Run one job with the user's output captured; the result gains ``stdout``."""
     sink = BoundedText(limits.output_bytes)
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+                where_before_timeout(limits):
             result = run_job(request)
         if sink.overflow:  # the user's code caught OutputLimit and carried on
             raise OutputLimit()

@@ -97,7 +97,7 @@ class TorchTrainer:
         returns (a snippet: everything that requires grad, summed, as its backward does)."""
         *inputs, labels = args
         if labels is None:
-            outputs = snippet.output_tensors(self.program.forward(*inputs))
+            outputs = snippet.output_tensors(self.program.forward(*inputs), self.program.forward)
             terms = [o.sum() for o in outputs if o.requires_grad]
             if not terms:
                 raise snippet.SnippetError(
