@@ -266,15 +266,22 @@ def apply_user(report: Report, uid: int, gid: int, keep_read: bool) -> None:
     readable. Not root: the template's user namespace is the layer."""
     if not can_drop_uid():
         userns = in_user_namespace()
+        if userns:  # its root inside has every capability over the namespace: drop them all
+            try:
+                _drop_bounding_set(keep=None)
+                _capset(0)
+                prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+            except OSError as err:
+                report.add("user", False, f"could not drop the user namespace's capabilities: "
+                           f"{err}")
+                return
         report.add("user", os.geteuid() != 0 or userns,
-                   "runs in a user namespace, with the server's own non-root uid outside"
-                   if userns else f"runs as the server's own non-root uid {os.getuid()}")
+                   f"runs as the server's own uid {os.getuid()}, in a user namespace, with no "
+                   "capabilities" if userns
+                   else f"runs as the server's own non-root uid {os.getuid()}")
         return
     try:
-        last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
-        for cap in range(last + 1):
-            if cap != CAP_DAC_READ_SEARCH or not keep_read:
-                prctl(PR_CAPBSET_DROP, cap)
+        _drop_bounding_set(keep=CAP_DAC_READ_SEARCH if keep_read else None)
         prctl(PR_SET_KEEPCAPS, 1)
         os.setgroups([])
         os.setresgid(gid, gid, gid)
@@ -287,6 +294,14 @@ def apply_user(report: Report, uid: int, gid: int, keep_read: bool) -> None:
         return
     report.add("user", True, f"runs as uid {uid} with no capabilities"
                + (" but reading files (bounded by Landlock)" if keep_read else ""))
+
+
+def _drop_bounding_set(keep: int | None) -> None:
+    """No capability but ``keep`` can ever be regained by this process or its children."""
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    for cap in range(last + 1):
+        if cap != keep:
+            prctl(PR_CAPBSET_DROP, cap)
 
 
 def _capset(mask: int) -> None:
@@ -344,7 +359,7 @@ def apply_seccomp(report: Report) -> None:
         report.add("seccomp", False, f"could not load the filter: {err}")
         return
     report.add("seccomp", True, "no new processes, exec, ptrace, other processes' memory or "
-               "signals, non-UNIX sockets, mounts, namespaces, BPF, io_uring"
+               "signals, new sockets, mounts, namespaces, BPF, io_uring"
                + (f" (unknown here: {', '.join(unknown)})" if unknown else ""))
 
 

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 from explorer.sandbox import limits as limits_module
@@ -40,6 +41,32 @@ def clean_environment() -> dict[str, str]:
     env.update({"HOME": "/nonexistent", "PYTHONPATH": str(REPO_DIR),
                 "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
     return env
+
+
+def pid_of(pidfd: int) -> int | None:
+    """The pid, in this process's pid namespace, of the process ``pidfd`` refers to (None
+    once it has been reaped, or where the kernel does not say)."""
+    try:
+        for line in Path(f"/proc/self/fdinfo/{pidfd}").read_text().splitlines():
+            if line.startswith("Pid:"):
+                pid = int(line.split()[1])
+                return pid if pid > 0 else None
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def outer_pid(process: subprocess.Popen, reported: int) -> int:
+    """The template's pid as this process sees it: the process started, or, where it went
+    on as pid 1 of a pid namespace of its own (``template.become_pid_namespace_init``), its
+    one child."""
+    if reported == process.pid:
+        return reported
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        return int(children[0]) if children else reported
+    except (OSError, ValueError):
+        return reported
 
 
 class Template:
@@ -81,7 +108,8 @@ class Template:
             self.log.seek(0)
             raise TemplateError("the sandbox template did not start: "
                                 + self.log.read()[-2000:].decode(errors="replace"))
-        self.info = {**message, "start_s": round(time.perf_counter() - self.started, 2)}
+        self.info = {**message, "pid": outer_pid(self.process, int(message.get("pid", 0))),
+                     "start_s": round(time.perf_counter() - self.started, 2)}
         return self.info
 
     def fork(self, backstop_s: float, limits: Limits | None = None,
@@ -229,7 +257,9 @@ class Run:
             for fd in fds:
                 os.close(fd)
             raise TemplateError("the sandbox template did not fork a worker")
-        self.pid, self.pidfd = int(message["pid"]), fds[0]
+        self.pidfd = fds[0]
+        self.pid = pid_of(self.pidfd) or int(message["pid"])  # the template's pid namespace
+        # may be nested in ours (a non-root host): its pid numbers are not ours
         self.spare = bool(message.get("spare"))
         if len(fds) > 1:  # a spare: its data channel was made with it
             self.data.close()

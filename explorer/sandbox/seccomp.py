@@ -3,12 +3,11 @@ worker never needs fail with EPERM.
 
 A deny-list, not an allow-list: torch and TensorFlow use a wide, version-dependent set of
 calls, and every call here is a way out of the sandbox (new processes, other processes'
-memory, network sockets, namespaces, mounts, kernel interfaces). The other layers (Landlock,
+memory, sockets, namespaces, mounts, kernel interfaces). The other layers (Landlock,
 namespaces, rlimits, an unprivileged uid) still hold where a call is allowed."""
 from __future__ import annotations
 
 import errno
-import socket
 
 CLONE_THREAD = 0x00010000
 
@@ -20,6 +19,8 @@ DENIED = {
     "namespaces and mounts": ["unshare", "setns", "mount", "umount2", "pivot_root", "chroot",
                               "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount",
                               "fspick", "mount_setattr"],
+    "identity": ["setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+                 "setgroups", "setfsuid", "setfsgid", "capset"],
     "kernel": ["bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
                "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
                "reboot", "swapon", "swapoff", "acct", "quotactl", "syslog", "settimeofday",
@@ -42,7 +43,7 @@ def install(own_pid: int) -> list[str]:
     """Load the filter into this process for good; returns the calls libseccomp did not know.
 
     Signals go only to ``own_pid`` (the worker itself); threads may be created (torch and
-    TensorFlow need their pools) but not processes; sockets only of family AF_UNIX."""
+    TensorFlow need their pools) but not processes; no new socket."""
     import pyseccomp as sc
 
     deny = sc.ERRNO(errno.EPERM)
@@ -60,7 +61,11 @@ def install(own_pid: int) -> list[str]:
             add(deny, name)
     add(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))  # a process, not a thread
     add(sc.ERRNO(errno.ENOSYS), "clone3")  # its flags are in memory: make glibc use clone
-    add(deny, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
+    # No new socket at all, UNIX ones included: on a non-root host the worker has the
+    # server's uid, so file permissions would not stop it connecting (or sending datagrams)
+    # to the host's UNIX sockets, and Landlock does not cover connect(). Its one channel to
+    # the server is made before; socketpair() (a connected pair, reaching nothing) stays.
+    add(deny, "socket")
     for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
         add(deny, name, sc.Arg(0, sc.NE, own_pid))
     rules.load()

@@ -100,15 +100,38 @@ class Pending:
 
 
 def enter_user_namespace() -> bool:
-    """On a non-root host: become root of a new user namespace (mapped to our own uid), so
-    the pid, mount and network namespaces below can be made without privilege."""
+    """On a non-root host: make a new user namespace, in which the template (its creator)
+    holds every capability, so the pid, mount and network namespaces below can be made
+    without privilege. Our own uid is the only one mapped, to itself: no process inside is
+    ever uid 0, and the workers drop every capability (``layers.apply_user``)."""
     uid, gid = os.getuid(), os.getgid()
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWUSER) != 0:
         return False
     Path("/proc/self/setgroups").write_text("deny")
-    Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
-    Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+    return True
+
+
+def become_pid_namespace_init() -> bool:
+    """In the user namespace of a non-root host: carry on as pid 1 of a new pid namespace
+    owned by it (as ``unshare --pid --fork``). Forking a worker puts it in a pid namespace of
+    its own and then, with ``setns``, points the template's next children back at the
+    template's own namespace; ``setns`` needs CAP_SYS_ADMIN over the user namespace that
+    owns that namespace, which the template has only over one it made itself. Without this,
+    a second worker would join the first's pid namespace, and once that one ended every
+    fork would fail (ENOMEM). The original process waits and exits as the template does;
+    the template dies with it (PDEATHSIG)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(layers.CLONE_NEWPID) != 0:
+        return False
+    pid = os.fork()
+    if pid:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops the template by kill
+        _pid, status = os.waitpid(pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    layers.prctl(layers.PR_SET_PDEATHSIG, signal.SIGKILL)
     return True
 
 
@@ -517,6 +540,8 @@ def main() -> None:
     args = parser.parse_args()
     control = socket.socket(fileno=args.control_fd)
     userns = os.geteuid() != 0 and enter_user_namespace()
+    if userns:
+        become_pid_namespace_init()
     Path("/proc/self/oom_score_adj").write_text("500")  # before the server, after workers
     from explorer.sandbox import seccomp
 
