@@ -1,6 +1,6 @@
 """Steps per second of the training page's instrumented loop against the same bare loop, for
 every preset and both frameworks, in one run. Run by hand:
-``.venv/bin/python bench/training_overhead.py [--repeats 5] [--presets spirals,moons]``.
+``.venv/bin/python bench/training_overhead.py [--repeats 11] [--presets spirals,moons]``.
 
 - instrumented: ``explorer.training.loop.Run.train`` with the page's settings (about 20
   metrics records a run, decision-boundary grids for 2-D data), each record encoded and
@@ -56,7 +56,7 @@ def bare(preset: str, framework: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--presets", default=",".join(presets.names()))
     parser.add_argument("--speed", action="store_true",
                         help="then the speed chart's figures, torch.compile included")
