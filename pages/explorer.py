@@ -15,12 +15,14 @@ RAN_WITH = "explorer.ran_with"
 PENDING = "explorer.pending"      # run once the page has drawn (lesson picked, link opened)
 PLAIN = "explorer.plain_editor"
 LINK_PROBLEM = "explorer.link_problem"  # why a share link's code could not be used
+FROM_LINK = "explorer.from_link"        # the code in the editor came from a share link
 TF_CODE = "explorer.tf_code"
 LESSONS = {lesson.name: lesson for lesson in lessons.all_lessons()}
 
 
 def load_lesson() -> None:
     st.session_state.pop(LINK_PROBLEM, None)
+    st.session_state.pop(FROM_LINK, None)
     st.session_state[CODE] = LESSONS[st.session_state[LESSON]].code
     st.session_state[EDITOR_KEY] = st.session_state.get(EDITOR_KEY, 0) + 1
     st.session_state[PENDING] = True
@@ -37,6 +39,7 @@ def first_visit() -> None:
     if token:
         try:
             st.session_state[CODE] = share.decode_code(token)
+            st.session_state[FROM_LINK] = True
             return
         except share.ShareError as err:
             st.session_state[LINK_PROBLEM] = (f"The shared link's code could not be read: {err}. "
@@ -71,6 +74,9 @@ device = device if gpu else "cpu"
 lesson = LESSONS.get(st.session_state.get(LESSON))
 if lesson and st.session_state[CODE] == lesson.code:
     st.info(f"**{lesson.title}.** {lesson.text}", icon=":material/school:")
+elif st.session_state.get(FROM_LINK):
+    st.info("**Code from a shared link.** Run it as it is, edit it, or pick a lesson above "
+            "to load that lesson instead.", icon=":material/link:")
 
 result = st.session_state.get(RESULT, {})
 run_info = result.get("run", result)

@@ -114,6 +114,10 @@ def test_a_share_link_brings_its_code_and_seed():
     assert at.session_state["explorer.code"] == code
     assert at.session_state["explorer.ran_with"][:2] == (code, 1)
     assert at.session_state[RESULT]["status"] == "ok"
+    assert any("Code from a shared link" in i.value for i in at.info)
+    at.selectbox(key="lesson").set_value("while_loop").run()  # a lesson replaces it
+    assert not any("Code from a shared link" in i.value for i in at.info)
+    assert at.session_state["explorer.code"] == lessons.get("while_loop").code
 
 
 def test_a_damaged_share_link_falls_back_to_a_lesson_with_a_warning():
