@@ -8,6 +8,7 @@ mechanism that holds whatever the Python code does, ctypes included."""
 from __future__ import annotations
 
 import ctypes
+import glob
 import os
 import resource
 import sys
@@ -149,16 +150,20 @@ def _describe_rlimits(table: dict[int, tuple[int, int]], status: dict[str, int],
             + (f", {limits.threads} threads" if root else ", threads bounded by memory"))
 
 
-def apply_rlimits(report: Report, limits: Limits, preloaded: bool, root: bool) -> None:
+def apply_rlimits(report: Report, limits: Limits, preloaded: bool, root: bool,
+                  cuda: bool = False) -> None:
     status = _vm_status()
     table = rlimit_table(limits, status, preloaded, root)
+    if cuda:  # CUDA reserves far more address space than any bound we could set
+        table.pop(resource.RLIMIT_AS)
     try:
         for kind, value in table.items():
             resource.setrlimit(kind, value)
     except (OSError, ValueError) as err:
         report.add("rlimits", False, f"could not set: {err}")
         return
-    report.add("rlimits", True, _describe_rlimits(table, status, limits, root))
+    report.add("rlimits", True, _describe_rlimits(table, status, limits, root)
+               + ("; address space unbounded (a GPU run)" if cuda else ""))
 
 
 def lower_rlimits(report: Report, limits: Limits, status: dict[str, int], cpu_used: float,
@@ -338,28 +343,42 @@ def apply_no_new_privs(report: Report) -> None:
     report.add("no_new_privs", True, "no setuid binary or file capability can raise rights")
 
 
-def apply_landlock(report: Report, run_dir: str) -> None:
+CUDA_WRITE = ["/proc"]  # the driver writes to procfs: the worker's own /proc (pid namespace)
+
+
+def apply_landlock(report: Report, run_dir: str, cuda: bool = False) -> None:
+    """``cuda``: the GPU's device nodes may be opened for writing (and ioctl) too, and the
+    worker's own /proc; measured on an H100 host, CUDA initialises with nothing less."""
+    writable = [run_dir, "/dev/null"]
+    readable = read_paths()
+    if cuda:
+        writable += sorted(glob.glob("/dev/nvidia*")) + CUDA_WRITE
+        readable += ["/sys"]
     try:
-        abi = landlock.restrict(read_paths(), [run_dir, "/dev/null"])
+        abi = landlock.restrict(readable, writable)
     except OSError as err:
         report.add("landlock", False, f"not available: {err}")
         return
     report.add("landlock", True, f"ABI {abi}: read-only Python and system libraries, writes "
                "only in the temp folder" + (", no TCP" if abi >= 4 else "")
-               + (", no signals or abstract sockets outside the worker" if abi >= 6 else ""))
+               + (", no signals or abstract sockets outside the worker" if abi >= 6 else "")
+               + ("; the GPU's device nodes and the worker's /proc writable (a GPU run)"
+                  if cuda else ""))
 
 
-def apply_seccomp(report: Report) -> None:
+def apply_seccomp(report: Report, cuda: bool = False) -> None:
     if not seccomp.available():
         report.add("seccomp", False, "not available: install libseccomp2 and pyseccomp")
         return
     try:
-        unknown = seccomp.install(os.getpid())
+        unknown = seccomp.install(os.getpid(), unix_sockets=cuda)
     except OSError as err:
         report.add("seccomp", False, f"could not load the filter: {err}")
         return
     report.add("seccomp", True, "no new processes, exec, ptrace, other processes' memory or "
-               "signals, new sockets, mounts, namespaces, BPF, io_uring"
+               "signals, " + ("sockets but UNIX ones (a GPU run: CUDA's driver makes one)"
+                              if cuda else "new sockets")
+               + ", mounts, namespaces, BPF, io_uring"
                + (f" (unknown here: {', '.join(unknown)})" if unknown else ""))
 
 
@@ -372,8 +391,12 @@ def apply_oom(report: Report) -> None:
     report.add("oom", True, "the kernel's OOM killer picks this worker first")
 
 
-def confine(run_dir: str, limits: Limits, slot: int, preloaded: bool) -> Report:
-    """Apply every layer to this process, in order; returns what took."""
+def confine(run_dir: str, limits: Limits, slot: int, preloaded: bool,
+            cuda: bool = False) -> Report:
+    """Apply every layer to this process, in order; returns what took. ``cuda`` (a GPU run,
+    always a worker of its own: CUDA does not survive the template's fork) loosens three
+    layers just enough for CUDA to initialise: no address-space rlimit, the GPU's device
+    nodes and the worker's own /proc writable, UNIX sockets allowed."""
     report = Report()
     prctl(PR_SET_PDEATHSIG, 9)  # the template dies -> this worker dies (SIGKILL)
     apply_oom(report)
@@ -383,11 +406,11 @@ def confine(run_dir: str, limits: Limits, slot: int, preloaded: bool) -> Report:
     if not report["namespaces"]["works"]:
         os.chown(run_dir, uid, gid)
     apply_environment(report, run_dir)
-    apply_rlimits(report, limits, preloaded, root)
+    apply_rlimits(report, limits, preloaded, root, cuda)
     apply_user(report, uid, gid, keep_read=landlock.abi_version() > 0)
     apply_no_new_privs(report)
-    apply_landlock(report, run_dir)
-    apply_seccomp(report)
+    apply_landlock(report, run_dir, cuda)
+    apply_seccomp(report, cuda)
     return report
 
 

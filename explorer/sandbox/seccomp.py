@@ -8,6 +8,7 @@ namespaces, rlimits, an unprivileged uid) still hold where a call is allowed."""
 from __future__ import annotations
 
 import errno
+import socket
 
 CLONE_THREAD = 0x00010000
 
@@ -39,11 +40,12 @@ def available() -> bool:
     return True
 
 
-def install(own_pid: int) -> list[str]:
+def install(own_pid: int, unix_sockets: bool = False) -> list[str]:
     """Load the filter into this process for good; returns the calls libseccomp did not know.
 
     Signals go only to ``own_pid`` (the worker itself); threads may be created (torch and
-    TensorFlow need their pools) but not processes; no new socket."""
+    TensorFlow need their pools) but not processes; no new socket (``unix_sockets``: none
+    but UNIX ones)."""
     import pyseccomp as sc
 
     deny = sc.ERRNO(errno.EPERM)
@@ -65,7 +67,10 @@ def install(own_pid: int) -> list[str]:
     # server's uid, so file permissions would not stop it connecting (or sending datagrams)
     # to the host's UNIX sockets, and Landlock does not cover connect(). Its one channel to
     # the server is made before; socketpair() (a connected pair, reaching nothing) stays.
-    add(deny, "socket")
+    if unix_sockets:  # a GPU run: CUDA's driver will not start without one
+        add(deny, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
+    else:
+        add(deny, "socket")
     for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
         add(deny, name, sc.Arg(0, sc.NE, own_pid))
     rules.load()

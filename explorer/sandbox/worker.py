@@ -224,7 +224,8 @@ def main(data_fd: int, run_dir: str, preloaded: bool) -> None:
     message = read_request(sock)
     limits = Limits.from_json(message.get("limits", {}))
     start = time.perf_counter()
-    report = layers.confine(run_dir, limits, int(message.get("slot", 0)), preloaded)
+    cuda = str(message.get("request", {}).get("device", "cpu")).startswith("cuda")
+    report = layers.confine(run_dir, limits, int(message.get("slot", 0)), preloaded, cuda)
     info = {"confine_s": round(time.perf_counter() - start, 4), "preloaded": preloaded,
             "spare": False, "threads_at_confine": layers.thread_count()}
     respond(sock, message, limits, report, info)
