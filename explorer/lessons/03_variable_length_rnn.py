@@ -18,7 +18,7 @@ def inputs():
 
 
 def read(sequence):
-    h = torch.zeros(1, 4)
+    h = torch.zeros_like(sequence[0])  # on the sequence's device: CPU or GPU alike
     for x_t in sequence:  # one step per row: the loop runs as often as the sequence is long
         h = torch.tanh(cell(x_t) + h)
     return h
