@@ -39,3 +39,15 @@ def test_the_layers_that_stay_hold_on_a_gpu_run(snippet, refused):
     code = "import torch\n" + snippet + lessons.get("data_dependent_if").code
     result = sandbox.run_job("run", {"code": code, "device": "cuda"}, timeout=120)
     assert result["status"] == "blocked" and result["blocked"] == refused, result
+
+
+@pytest.mark.parametrize("preset", ["spirals", "sequences", "digits"])
+def test_presets_train_on_the_gpu_in_a_worker(preset):
+    """The whole training job on the GPU: CUDA's libraries need gigabytes of host memory
+    beyond the run's limit, and a preset must make its tensors on its input's device."""
+    request = {"preset": preset, "frameworks": ["torch"], "device": "cuda", "steps": 200,
+               "boundary": False, "speed": False}
+    result = sandbox.run_job("train", request, timeout=300)
+    assert result["status"] == "ok", result
+    assert result["steps_done"] == {"torch": 200}
+    assert result["eval"]["torch"]["accuracy"] > 0.9, result["eval"]

@@ -111,7 +111,10 @@ def apply_environment(report: Report, run_dir: str) -> None:
     """No server environment, no inherited descriptors but the data channel, cwd = temp."""
     os.environ.clear()  # the template was started with a minimal environment already
     os.environ.update({"HOME": run_dir, "TMPDIR": run_dir, "PATH": "/usr/bin:/bin",
-                       "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "2"})
+                       "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "2",
+                       # getpass.getuser() (torch.compile's caches) reads these before it
+                       # asks /etc/passwd, which knows no sandbox uid
+                       "USER": "sandbox", "LOGNAME": "sandbox"})
     tempfile.tempdir = run_dir  # cached by an import in the template (AutoGraph writes here)
     os.chdir(run_dir)
     null = os.open("/dev/null", os.O_RDWR)
@@ -154,8 +157,11 @@ def apply_rlimits(report: Report, limits: Limits, preloaded: bool, root: bool,
                   cuda: bool = False) -> None:
     status = _vm_status()
     table = rlimit_table(limits, status, preloaded, root)
-    if cuda:  # CUDA reserves far more address space than any bound we could set
+    if cuda:  # CUDA reserves far more address space than any bound we could set, and its
+        # libraries (cuBLAS, cuDNN) and host-side buffers take gigabytes of private memory
         table.pop(resource.RLIMIT_AS)
+        data = table[resource.RLIMIT_DATA][0] + CUDA_HOST_MB * MB
+        table[resource.RLIMIT_DATA] = (data, data)
     try:
         for kind, value in table.items():
             resource.setrlimit(kind, value)
@@ -343,6 +349,7 @@ def apply_no_new_privs(report: Report) -> None:
     report.add("no_new_privs", True, "no setuid binary or file capability can raise rights")
 
 
+CUDA_HOST_MB = 8192     # private memory a GPU run may take beyond its limit, for CUDA itself
 CUDA_WRITE = ["/proc"]  # the driver writes to procfs: the worker's own /proc (pid namespace)
 
 

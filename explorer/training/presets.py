@@ -94,7 +94,7 @@ def inputs():
 
 
 def forward(x, lengths):
-    h = torch.zeros(x.shape[0], 32)
+    h = torch.zeros(x.shape[0], 32, device=x.device)  # on the input's device, CPU or GPU
     for t in range(lengths.max()):  # as many steps as this batch's longest sequence
         h_next = cell(x[:, t], h)
         h = torch.where((lengths > t).unsqueeze(1), h_next, h)  # ended sequences keep h
