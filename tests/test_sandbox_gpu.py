@@ -51,3 +51,11 @@ def test_presets_train_on_the_gpu_in_a_worker(preset):
     assert result["status"] == "ok", result
     assert result["steps_done"] == {"torch": 200}
     assert result["eval"]["torch"]["accuracy"] > 0.9, result["eval"]
+
+
+def test_the_device_picker_sees_the_gpu():
+    """What the pages ask (pages/ui/devices.py): as a GPU run, the only kind of worker in
+    which CUDA can initialise."""
+    result = sandbox.run_job("environment", {"device": "cuda"}, timeout=120)
+    assert result["status"] == "ok" and result["cuda"] is True, result
+    assert result["cuda_devices"] == [torch.cuda.get_device_name(0)]

@@ -10,7 +10,9 @@ from explorer import sandbox, torch_build
 
 @st.cache_data(ttl=600, show_spinner=False)
 def environment() -> dict:
-    return torch_build.environment_without_worker() or sandbox.run_job("environment", {})
+    # asked as a GPU run: only a GPU run's worker is confined so that CUDA can initialise
+    return torch_build.environment_without_worker() or sandbox.run_job(
+        "environment", {"device": "cuda"})
 
 
 def gpu(env: dict) -> bool:
