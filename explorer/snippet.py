@@ -13,8 +13,8 @@ import random
 import re
 import sys
 import traceback
+import types
 from dataclasses import dataclass, field
-from types import CodeType
 from typing import Any, Callable, Iterator
 
 import torch
@@ -82,7 +82,7 @@ def source_line(text_lines: list[str], line: int | None) -> str | None:
     return text_lines[line - 1].rstrip("\n")
 
 
-def compile_snippet(text: str) -> CodeType:
+def compile_snippet(text: str) -> types.CodeType:
     """Compile snippet text, registering it with linecache so tracebacks and
     ``inspect.getsource`` (AutoGraph reads the source of ``forward``) can see it."""
     lines = text.splitlines(keepends=True)
@@ -135,6 +135,21 @@ def _is_plain_object(obj: Any) -> bool:
     return hasattr(obj, "__dict__") and not (
         inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isroutine(obj)
         or isinstance(obj, torch.nn.Module))
+
+
+def module_tensors(namespace: dict) -> list[tuple[str, torch.Tensor]]:
+    """Every tensor a module-level name of the snippet reaches (layers, plain tensors,
+    objects), once, by the path the twin uses for the same value (``model.0.weight``)."""
+    found, seen = [], set()
+    for name, value in namespace.items():
+        if name.startswith("_") or name in ("forward", "inputs") or isinstance(
+                value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)):
+            continue
+        for path, tensor in walk_tensors(name, value):
+            if id(tensor) not in seen:  # the namespace keeps them alive: ids are stable here
+                seen.add(id(tensor))
+                found.append((path, tensor))
+    return found
 
 
 def walk_tensors(name: str, obj: Any) -> Iterator[tuple[str, torch.Tensor]]:

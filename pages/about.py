@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import sandbox
+from explorer.sandbox import doctor
 
 st.title("About this server")
 with st.spinner("Checking the sandbox from inside a worker..."):
@@ -39,16 +40,12 @@ st.dataframe([{"job": job, **values} for job, values in report["limits"].items()
 st.subheader("Workers")
 state = report["scheduler"]
 pool = state["pool"]
-spares = pool.get("spares", {})
 st.write(f"{state['workers']} workers at most ({report['host']['cores']} cores), "
          f"{state['running']} running, {state['queued']} waiting, {state['served']} served. "
          f"Pool: **{report['pool']}**"
          + (f"; template pid {pool['pid']}, {pool['memory']['vmrss_mb']} MB resident, "
             f"started in {pool['start_s']} s" if pool.get("started") else "")
-         + (f"; spare workers (forked, confined and warmed up ahead of a run): "
-            f"{spares.get('ready', 0)} ready, {spares.get('warming', 0)} warming up, "
-            f"of {spares.get('target', 0)}"
-            + (f" (off: {spares['disabled']})" if spares.get("disabled") else "")
-            if pool.get("started") else ""))
+         + ("; spare workers (forked, confined and warmed up ahead of a run): "
+            + doctor.spares_summary(pool.get("spares", {})) if pool.get("started") else ""))
 st.caption(f"Linux {report['host']['kernel']}, Landlock ABI {report['host']['landlock_abi']}, "
            f"libseccomp {'found' if report['host']['libseccomp'] else 'missing'}.")

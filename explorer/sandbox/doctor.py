@@ -85,6 +85,13 @@ def report(refresh: bool = False, pool: str | None = None) -> dict:
             "scheduler": scheduler().state()}
 
 
+def spares_summary(spares: dict) -> str:
+    """``pool.state()["spares"]`` in words: how many are ready, warming up, wanted."""
+    return (f"{spares.get('ready', 0)} ready, {spares.get('warming', 0)} warming up, "
+            f"of {spares.get('target', 0)}"
+            + (f" (off: {spares['disabled']})" if spares.get("disabled") else ""))
+
+
 def format_report(data: dict) -> str:
     """The report as text, for a terminal."""
     lines = [f"mode: {data['mode']}" + ("  (strict: a missing layer refuses to run user code)"
@@ -102,12 +109,9 @@ def format_report(data: dict) -> str:
         lines.append(f"  probe: {data['status']}: {data.get('message')}")
     pool = data.get("scheduler", {}).get("pool", {})
     if pool.get("started"):
-        spares = pool.get("spares", {})
         lines.append(f"warm pool: template pid {pool.get('pid')}, "
                      f"{pool.get('memory', {}).get('vmrss_mb', '?')} MB resident; spares "
-                     f"{spares.get('ready', 0)} ready, {spares.get('warming', 0)} warming up, "
-                     f"of {spares.get('target', 0)}"
-                     + (f" (off: {spares['disabled']})" if spares.get("disabled") else ""))
+                     + spares_summary(pool.get("spares", {})))
     lines.append("")
     lines.append("user code: " + ("runs" if data["runs_user_code"] else
                                   "REFUSED (strict mode, missing: " + ", ".join(data["missing"])

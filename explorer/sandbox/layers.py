@@ -208,16 +208,23 @@ def thread_count() -> int:
 SPARE_NICE = 19
 
 
+def set_session_nice(nice: int, pid: int | str = "self") -> None:
+    """The nice value of a process's session (its autogroup: the kernel shares the CPU
+    between sessions first, then between the threads of each). Nothing on a kernel without
+    autogroups, where thread nice values are all there is."""
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    except OSError:
+        pass
+
+
 def lower_priority() -> None:
     """A spare warms up on idle CPU only, so runs in flight keep the cores; the template
     (which may raise priorities: ``can_renice``) puts it back to nice 0 before its request.
     Its session's autogroup too: the scheduler shares the CPU between sessions first, and a
     worker is a session of its own."""
     os.setpriority(os.PRIO_PROCESS, 0, SPARE_NICE)
-    try:
-        Path("/proc/self/autogroup").write_text(str(SPARE_NICE))
-    except OSError:
-        pass  # a kernel without autogroups: the thread's nice value is all there is
+    set_session_nice(SPARE_NICE)
 
 
 TEMPLATE_NICE = 10
@@ -228,10 +235,7 @@ def yield_to_server() -> None:
     first) at nice 10, so its seconds of imports, which start with the server, do not slow the
     server drawing the first page. Its workers and spares start sessions of their own, at
     nice 0 (``fork``): a run is not slowed by it."""
-    try:
-        Path("/proc/self/autogroup").write_text(str(TEMPLATE_NICE))
-    except OSError:
-        pass  # a kernel without autogroups: nothing competes by session there
+    set_session_nice(TEMPLATE_NICE)
 
 
 def can_renice() -> bool:
@@ -252,10 +256,7 @@ def renice(pid: int) -> int:
     """Process ``pid`` back to nice 0: its autogroup and every thread (Linux keeps a nice
     value per thread); returns how many threads could not be (0; one that just ended is no
     loss)."""
-    try:
-        Path(f"/proc/{pid}/autogroup").write_text("0")
-    except OSError:
-        pass
+    set_session_nice(0, pid)
     stayed = 0
     try:
         tids = os.listdir(f"/proc/{pid}/task")

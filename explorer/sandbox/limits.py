@@ -72,6 +72,8 @@ def for_job(job: str, timeout: float | None = None) -> Limits:
 # Spare workers (see ``template``): confined before their request with the loosest limits of
 # any job, plus room for their own warm-up, then lowered to the run's limits.
 MAX_SPARES = 4
+WORKER_SLOTS = 64               # scheduler slots, each a uid: UID_BASE + 0..63
+SPARE_SLOTS = 16                # uid slots per warm pool for its spares, above the scheduler's
 SPARE_MAX_AGE_S = 900.0         # a spare that waited this long is replaced by a fresh one
 SPARE_WARM_CPU_S = 60.0         # CPU time a spare may spend before its request
 SPARE_WARM_MB = 512             # private memory its warm-up may add

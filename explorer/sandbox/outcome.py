@@ -15,6 +15,7 @@ SIGNAL_WORDS = {signal.SIGSEGV: "a segmentation fault (often recursion too deep 
                 signal.SIGILL: "an illegal instruction", signal.SIGFPE: "an arithmetic fault"}
 
 
+TIMEOUT_HINT = "Is there a loop that never ends, or a long sleep?"
 UNFINISHED = ("timeout", "memory", "crashed")  # what a provisional result stands in for
 
 
@@ -32,7 +33,7 @@ def classify(result: dict | None, exit_info: dict, kill_reason: str | None, limi
         verdict.update(line=where["line"], source_line=where.get("source_line"),
                        message=f"line {where['line']}: your code ran longer than "
                                f"{limits.wall_s:g} s and was stopped while running this line. "
-                               "Is there a loop that never ends, or a long sleep?")
+                               + TIMEOUT_HINT)
     if verdict["status"] in UNFINISHED and not _valid(result) and _valid(provisional):
         verdict = {**provisional, "unfinished": {"status": verdict["status"],
                                                  "message": verdict["message"]}}
@@ -54,7 +55,7 @@ def _verdict(result: dict | None, exit_info: dict, kill_reason: str | None,
         return dict(result)
     if kill_reason == "timeout" or exit_info.get("backstop"):
         return {"status": "timeout", "message": f"Your code ran longer than {limits.wall_s:g} s "
-                "and was stopped. Is there a loop that never ends, or a long sleep?"}
+                "and was stopped. " + TIMEOUT_HINT}
     sig, cpu = exit_info.get("signal"), float(exit_info.get("cpu_s") or 0)
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits.cpu_s):
         return {"status": "timeout", "message": f"Your code used more than {limits.cpu_s:g} s "

@@ -25,7 +25,6 @@ from explorer.sandbox.protocol import LineReader, receive_message, send_message
 
 START_TIMEOUT = 180.0   # importing torch and TensorFlow on a busy 2-core machine
 STOP_GRACE = 3.0        # a stopped streaming job has this long to send its final result
-MAX_SLOTS = 64          # scheduler slots, uids UID_BASE + 0..63 (see schedule)
 ENV_PASSED = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
               "OMP_NUM_THREADS", "EXPLORER_SANDBOX_UID_BASE")
 
@@ -73,7 +72,7 @@ class Template:
     """One template process and its control channel."""
 
     def __init__(self, preload: bool, once: bool = False, spares: int = 0,
-                 spare_slots: int = MAX_SLOTS,
+                 spare_slots: int = limits_module.WORKER_SLOTS,
                  spare_max_age_s: float = limits_module.SPARE_MAX_AGE_S) -> None:
         self.preload = preload
         self.lock = threading.Lock()
@@ -192,7 +191,8 @@ class WarmPool:
                 self.restarts += 1
             if self.template is None:
                 template = Template(preload=True, spares=self.spares,
-                                    spare_slots=MAX_SLOTS + 16 * self.index,
+                                    spare_slots=limits_module.WORKER_SLOTS
+                                    + limits_module.SPARE_SLOTS * self.index,
                                     spare_max_age_s=self.spare_max_age_s)
                 template.wait_ready()
                 self.template = template

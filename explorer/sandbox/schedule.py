@@ -26,7 +26,6 @@ from explorer.sandbox.limits import Limits
 from explorer.sandbox.pool import Run, Template, TemplateError, WarmPool
 
 QUEUE_LIMIT = 32
-MAX_SLOTS = 64
 
 
 class Ticket:
@@ -96,7 +95,7 @@ class Scheduler:
         self._by_session: dict[str, Ticket] = {}
         self._running: set[Ticket] = set()
         self._cond = threading.Condition()
-        self._slots = list(range(MAX_SLOTS))
+        self._slots = list(range(limits_module.WORKER_SLOTS))
         self._threads: list[threading.Thread] = []
         self._served = 0
         self._closed = False

@@ -57,7 +57,6 @@ PRELOAD = ["torch", "tensorflow", "explorer.snippet", "explorer.capture.torch",
            "explorer.training.tf_loop", "explorer.training.presets", "explorer.training.data",
            "explorer.training.speed", "sklearn.datasets"]
 CLONE_NEWUSER = 0x10000000
-SPARE_SLOTS = 16          # uid slots per warm pool for its spares (see pool.WarmPool)
 MAX_SPARE_WAIT_S = 20.0   # the server waits 30 s for a worker's pid
 SPARE_FAILURES = 3        # spares that die before they are ready, in a row: stop making them
 
@@ -171,7 +170,7 @@ class Template:
         self.readying: dict[int, Spare] = {}  # by ready fd
         self.pending: list[Pending] = []
         self.target = 0 if once else max(0, spares)
-        self.free_slots = set(range(spare_slots, spare_slots + SPARE_SLOTS))
+        self.free_slots = set(range(spare_slots, spare_slots + limits.SPARE_SLOTS))
         self.spare_max_age = spare_max_age
         self.spare_limits = limits.spare_limits()
         self.warm_up = warm_up
@@ -534,7 +533,7 @@ def main() -> None:
     parser.add_argument("--preload", action="store_true")
     parser.add_argument("--once", action="store_true")
     parser.add_argument("--spares", type=int, default=0)
-    parser.add_argument("--spare-slots", type=int, default=64)
+    parser.add_argument("--spare-slots", type=int, default=limits.WORKER_SLOTS)
     parser.add_argument("--spare-max-age", type=float, default=limits.SPARE_MAX_AGE_S)
     parser.add_argument("--no-warm-up", action="store_true")
     args = parser.parse_args()

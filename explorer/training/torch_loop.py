@@ -5,7 +5,6 @@ A step returns tensors without reading them (no ``.item()``), so the loop only p
 device sync on the steps it records."""
 from __future__ import annotations
 
-import types
 from typing import Any, Callable
 
 import numpy as np
@@ -18,21 +17,6 @@ from explorer.training.config import ADAM_BETAS, ADAM_EPS, TrainConfig
 from explorer.training.data import Batches, DataSet
 
 StepOut = tuple[Any, Any, Any]  # loss, what counts the right ones (or None), norms (or None)
-
-
-def named_tensors(namespace: dict) -> list[tuple[str, torch.Tensor]]:
-    """Every tensor a module-level name reaches (layers, plain tensors, objects), once, by
-    the path the twin uses for the same value (``model.0.weight``)."""
-    found, seen = [], set()
-    for name, value in namespace.items():
-        if name.startswith("_") or name in ("forward", "inputs") or isinstance(
-                value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)):
-            continue
-        for path, tensor in snippet.walk_tensors(name, value):
-            if id(tensor) not in seen:  # the namespace keeps them alive: ids are stable here
-                seen.add(id(tensor))
-                found.append((path, tensor))
-    return found
 
 
 def array(tensor: torch.Tensor) -> np.ndarray:
@@ -67,7 +51,7 @@ class TorchTrainer:
         self.config, self.dataset = config, dataset
         self.program = snippet.load(config.model_code, seed=config.seed, device=config.device)
         self.device = self.program.device
-        named = named_tensors(self.program.namespace)
+        named = snippet.module_tensors(self.program.namespace)
         self.initial = {path: array(t) for path, t in named}  # where the twin starts from
         trainable = [(p, t) for p, t in named if t.requires_grad and t.is_leaf]
         if not trainable:

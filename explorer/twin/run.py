@@ -85,20 +85,6 @@ def _convert(obj: Any, leaf: type, make: Any) -> Any:
     return obj
 
 
-def _module_tensors(namespace: dict) -> list[tuple[str, torch.Tensor]]:
-    """Every tensor a module-level name reaches (layers, plain tensors, objects), once."""
-    found, seen = [], set()
-    for name, value in namespace.items():
-        if name.startswith("_") or name in ("forward", "inputs") or isinstance(
-                value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)):
-            continue
-        for path, t in snippet.walk_tensors(name, value):
-            if id(t) not in seen:  # the tensors stay alive in namespace: ids are stable here
-                seen.add(id(t))
-                found.append((path, t))
-    return found
-
-
 @contextlib.contextmanager
 def _dropout_as_identity() -> Iterator[dict]:
     """Train-mode dropout keeps every unit, and says it ran: its masks come from torch's
@@ -122,7 +108,7 @@ def run_torch(code: str, seed: int = 0, device: str = "cpu") -> TorchRun:
     """Load, snapshot, forward, backward; raises SnippetError for the user's errors."""
     with _dropout_as_identity() as dropout:
         program = snippet.load(code, seed=seed, device=device)
-        named = _module_tensors(program.namespace)
+        named = snippet.module_tensors(program.namespace)
         modes = {f"{name}.{sub}".rstrip("."): m.training for name, module in program.modules()
                  for sub, m in module.named_modules()}
         try:
