@@ -250,28 +250,6 @@ class Embedding(Module):
         return tf.where(padding, tf.stop_gradient(rows), rows)  # torch trains no padding row
 
 
-class RNNCell(Module):
-    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh), torch's layout and names."""
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", **kwargs: Any) -> None:
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.activation = {"tanh": tf.tanh, "relu": tf.nn.relu}[nonlinearity]
-        self.weight_ih = _uniform((hidden_size, input_size), hidden_size)
-        self.weight_hh = _uniform((hidden_size, hidden_size), hidden_size)
-        self.bias_ih = _uniform((hidden_size,), hidden_size) if bias else None
-        self.bias_hh = _uniform((hidden_size,), hidden_size) if bias else None
-
-    @do_not_convert
-    def forward(self, x: tf.Tensor, hx: tf.Tensor | None = None) -> tf.Tensor:
-        if hx is None:
-            shape = (self.hidden_size,) if x.shape.rank == 1 else (x.shape[0], self.hidden_size)
-            hx = tf.zeros(shape, dtype=x.dtype)
-        return self.activation(linear(x, self.weight_ih, self.bias_ih)
-                               + linear(hx, self.weight_hh, self.bias_hh))
-
-
 class ModuleList(Module):
     """Children by position; torch names their parameters ``0.weight``, ``1.weight``."""
 
@@ -308,3 +286,10 @@ class Sequential(ModuleList):
         for module in self.items:
             x = module(x)
         return x
+
+
+# The families of torch.nn, each in a module of its own; last, since they build on the above.
+from explorer.twin.lib_layers import *  # noqa: E402,F403
+from explorer.twin.lib_recurrent import *  # noqa: E402,F403
+from explorer.twin.lib_attention import *  # noqa: E402,F403
+from explorer.twin.lib_losses import *  # noqa: E402,F403

@@ -127,3 +127,37 @@ def bind(spec: str, positional: list[Arg], keywords: list[tuple[str | None, Arg]
         if default != "None":
             values[name] = Arg(default, given=False)
     return values
+
+
+# -- rules and the shapes most of them take ---------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    params: str                      # torch's signature, e.g. "input, dim=None, keepdim=None"
+    template: str                    # TF text
+    when: str | None = None          # a predicate of twin_rules.PREDICATES
+    module_level: bool = False       # only outside functions (initialisation code)
+
+
+def unary(tf_name: str) -> tuple[Rule, ...]:
+    return (Rule("input", f"{tf_name}({{input}})"),)
+
+
+def infix(op: str, other: str = "other") -> tuple[Rule, ...]:
+    return (Rule(f"input, {other}", f"({{input:p}} {op} {{{other}:p}})"),)
+
+
+def reduction(tf_name: str) -> tuple[Rule, ...]:
+    return (Rule("input, dim=None, keepdim=None",
+                 f"{tf_name}({{input}}<, axis={{dim}}><, keepdims={{keepdim}}>)"),)
+
+
+def extreme(tf_reduce: str, tt_dim: str, tf_pair: str) -> tuple[Rule, ...]:
+    """torch.max / torch.min: all elements, along a dim (values, indices), or elementwise."""
+    return (Rule("input", f"{tf_reduce}({{input}})"),
+            Rule("input, dim, keepdim=None", f"{tt_dim}({{input}}, {{dim}}<, keepdim={{keepdim}}>)",
+                 when="dim_is_int"),
+            Rule("input, other", f"{tf_pair}({{input}}, {{other}})"))
+
+
+FACTORY = ", *, dtype=None, device=None, requires_grad=None, layout=None"

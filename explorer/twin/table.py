@@ -9,39 +9,8 @@ TensorFlow and ``tt`` is ``explorer.twin.lib``, the twin's runtime.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Rule:
-    params: str                      # torch's signature, e.g. "input, dim=None, keepdim=None"
-    template: str                    # TF text
-    when: str | None = None          # a predicate of twin_rules.PREDICATES
-    module_level: bool = False       # only outside functions (initialisation code)
-
-
-def unary(tf_name: str) -> tuple[Rule, ...]:
-    return (Rule("input", f"{tf_name}({{input}})"),)
-
-
-def infix(op: str, other: str = "other") -> tuple[Rule, ...]:
-    return (Rule(f"input, {other}", f"({{input:p}} {op} {{{other}:p}})"),)
-
-
-def reduction(tf_name: str) -> tuple[Rule, ...]:
-    return (Rule("input, dim=None, keepdim=None",
-                 f"{tf_name}({{input}}<, axis={{dim}}><, keepdims={{keepdim}}>)"),)
-
-
-def extreme(tf_reduce: str, tt_dim: str, tf_pair: str) -> tuple[Rule, ...]:
-    """torch.max / torch.min: all elements, along a dim (values, indices), or elementwise."""
-    return (Rule("input", f"{tf_reduce}({{input}})"),
-            Rule("input, dim, keepdim=None", f"{tt_dim}({{input}}, {{dim}}<, keepdim={{keepdim}}>)",
-                 when="dim_is_int"),
-            Rule("input, other", f"{tf_pair}({{input}}, {{other}})"))
-
-
-FACTORY = ", *, dtype=None, device=None, requires_grad=None, layout=None"
+from explorer.twin import table_attention, table_layers, table_losses, table_recurrent
+from explorer.twin.rules import FACTORY, Rule, extreme, infix, reduction, unary
 
 SHARED: dict[str, tuple[Rule, ...]] = {
     # torch.X(t, ...) and t.X(...) alike: the receiver of a method is ``input``.
@@ -167,7 +136,15 @@ CONSTANTS: dict[str, str] = {
 
 # torch.nn classes with a twin in explorer.twin.lib (same name, same parameter names).
 CLASSES = ("Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Softmax", "LogSoftmax",
-           "Sequential", "ModuleList", "Dropout", "Embedding", "RNNCell", "Parameter")
+           "Sequential", "ModuleList", "Dropout", "Embedding", "Parameter")
+
+# The families of torch.nn (layers, recurrent, attention, losses and activations): each adds
+# its classes (runtime in explorer.twin.lib_<family>) and the rules of its functional forms.
+FAMILIES = (table_layers, table_recurrent, table_attention, table_losses)
+CLASSES += tuple(name for family in FAMILIES for name in family.CLASSES)
+for _family in FAMILIES:
+    FUNCTIONS.update(_family.FUNCTIONS)
+    METHODS.update(_family.METHODS)
 
 # Imported modules: torch's on the left, the twin's on the right.
 MODULES: dict[str, str] = {"torch": "tensorflow", "torch.nn": "explorer.twin.lib",

@@ -1,0 +1,9 @@
+"""The twin's table rows for torch.nn's RNN, LSTM, GRU and their cells: class names with a twin in
+``explorer.twin.lib_recurrent`` and the rules of their functional forms. Pure text, like ``table``."""
+from __future__ import annotations
+
+from explorer.twin.rules import Rule
+
+CLASSES: tuple[str, ...] = ("RNNCell",)
+FUNCTIONS: dict[str, tuple[Rule, ...]] = {}
+METHODS: dict[str, tuple[Rule, ...]] = {}
