@@ -290,6 +290,8 @@ class Sequential(ModuleList):
 
 # The families of torch.nn, each in a module of its own; last, since they build on the above.
 from explorer.twin.lib_layers import *  # noqa: E402,F403
+from explorer.twin.lib_conv import *  # noqa: E402,F403
 from explorer.twin.lib_recurrent import *  # noqa: E402,F403
 from explorer.twin.lib_attention import *  # noqa: E402,F403
 from explorer.twin.lib_losses import *  # noqa: E402,F403
+from explorer.twin.lib_activations import *  # noqa: E402,F403

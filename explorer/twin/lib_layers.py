@@ -1,4 +1,4 @@
-"""TensorFlow twins of torch.nn's convolutions, pooling, normalisation, flatten, the dropout family, embeddings: torch's parameter names and layouts, so
+"""TensorFlow twins of torch.nn's normalisation, flatten, the dropout family, embeddings, containers and linear forms: torch's parameter names and layouts, so
 the torch run's values copy over by path. Part of the twin runtime (``explorer.twin.lib``)."""
 from __future__ import annotations
 

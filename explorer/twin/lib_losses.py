@@ -1,4 +1,4 @@
-"""TensorFlow twins of torch.nn's losses and activations: torch's parameter names and layouts, so
+"""TensorFlow twins of torch.nn's losses: torch's parameter names and layouts, so
 the torch run's values copy over by path. Part of the twin runtime (``explorer.twin.lib``)."""
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ TensorFlow and ``tt`` is ``explorer.twin.lib``, the twin's runtime.
 """
 from __future__ import annotations
 
-from explorer.twin import table_attention, table_layers, table_losses, table_recurrent
+from explorer.twin import (table_activations, table_attention, table_conv, table_layers,
+                           table_losses, table_recurrent)
 from explorer.twin.rules import FACTORY, Rule, extreme, infix, reduction, unary
 
 SHARED: dict[str, tuple[Rule, ...]] = {
@@ -138,9 +139,10 @@ CONSTANTS: dict[str, str] = {
 CLASSES = ("Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Softmax", "LogSoftmax",
            "Sequential", "ModuleList", "Dropout", "Embedding", "Parameter")
 
-# The families of torch.nn (layers, recurrent, attention, losses and activations): each adds
+# The families of torch.nn (layers, convolutions, recurrent, attention, losses, activations): each adds
 # its classes (runtime in explorer.twin.lib_<family>) and the rules of its functional forms.
-FAMILIES = (table_layers, table_recurrent, table_attention, table_losses)
+FAMILIES = (table_layers, table_conv, table_recurrent, table_attention, table_losses,
+            table_activations)
 CLASSES += tuple(name for family in FAMILIES for name in family.CLASSES)
 for _family in FAMILIES:
     FUNCTIONS.update(_family.FUNCTIONS)

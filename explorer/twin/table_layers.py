@@ -1,4 +1,4 @@
-"""The twin's table rows for torch.nn's convolutions, pooling, normalisation, flatten, the dropout family, embeddings: class names with a twin in
+"""The twin's table rows for torch.nn's normalisation, flatten, the dropout family, embeddings, containers and linear forms: class names with a twin in
 ``explorer.twin.lib_layers`` and the rules of their functional forms. Pure text, like ``table``."""
 from __future__ import annotations
 

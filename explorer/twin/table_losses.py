@@ -1,4 +1,4 @@
-"""The twin's table rows for torch.nn's losses and activations: class names with a twin in
+"""The twin's table rows for torch.nn's losses: class names with a twin in
 ``explorer.twin.lib_losses`` and the rules of their functional forms. Pure text, like ``table``."""
 from __future__ import annotations
 

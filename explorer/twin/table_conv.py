@@ -1,0 +1,9 @@
+"""The twin's table rows for torch.nn's convolutions (1-3d, transposed, lazy), pooling (max, avg, adaptive, LP) and padding: class names with a twin in
+``explorer.twin.lib_conv`` and the rules of their functional forms. Pure text, like ``table``."""
+from __future__ import annotations
+
+from explorer.twin.rules import Rule
+
+CLASSES: tuple[str, ...] = ()
+FUNCTIONS: dict[str, tuple[Rule, ...]] = {}
+METHODS: dict[str, tuple[Rule, ...]] = {}
