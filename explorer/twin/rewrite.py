@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from explorer.twin import table
+from explorer.twin.limits import NoTwin
 from explorer.twin.rules import PREDICATES, Arg, BindError, bind, render
 from explorer.twin.scope import Recursion, Scope, comments, recursive_functions
 from explorer.twin.table import Rule
@@ -27,10 +28,13 @@ class Translation:
 class Rewriter(Scope):
     """One translation: the edits to the snippet's text, outermost translation first."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, collect: bool = False) -> None:
         super().__init__(code)
         self.header_done = False
         self.cache: dict[ast.AST, str] = {}
+        # collect=True: every construct without a rule is noted here, and the walk goes on
+        self.found: dict[tuple, NoTwin] | None = {} if collect else None
+        self.noted: set[ast.AST] = set()
 
     # -- edits -----------------------------------------------------------------------------
     def output(self) -> str:
@@ -71,7 +75,18 @@ class Rewriter(Scope):
         handler = HANDLERS.get(type(node))
         if handler is None:
             return None
-        text = handler(self, node)
+        if node in self.noted:
+            return self.segment(node)  # the torch name of a construct already noted
+        try:
+            text = handler(self, node)
+        except NoTwin as problem:
+            if self.found is None:
+                raise
+            # a call and its callee start at one place: ``torch.foo(x)`` is noted once
+            key = (node.lineno, node.col_offset, problem.construct.removesuffix("()"))
+            self.found.setdefault(key, problem)
+            self.noted.update(self._torch_name(node))
+            return None  # look inside: its arguments may lack rules too
         if text is None:
             return None
         original = self.segment(node)
@@ -81,6 +96,17 @@ class Rewriter(Scope):
             padding = kept + "\n" * missing
             text = text + padding if isinstance(node, ast.stmt) else f"({text}{padding})"
         return text
+
+    def _torch_name(self, node: ast.AST) -> list[ast.AST]:
+        """The nodes spelling the torch name ``node`` calls or is (``torch``, ``torch.foo``),
+        so a construct without a rule is noted once, not once per part of its name."""
+        head = node.func if isinstance(node, ast.Call) else node
+        if self.qualname(head) is None:
+            return []
+        chain = [head]
+        while isinstance(chain[-1], ast.Attribute):
+            chain.append(chain[-1].value)
+        return chain
 
     # -- handlers --------------------------------------------------------------------------
     def apply(self, rules: tuple[Rule, ...], node: ast.Call, receiver: Arg | None = None,
@@ -254,3 +280,13 @@ def translate(code: str) -> Translation:
     SyntaxError for code that does not parse."""
     rewriter = Rewriter(code)
     return Translation(code=rewriter.output(), recursive=recursive_functions(rewriter.tree))
+
+
+def missing(code: str) -> list[NoTwin]:
+    """Every construct of snippet ``code`` without a rule, in the order of its lines (empty
+    when the whole snippet translates); raises SyntaxError for code that does not parse.
+    ``translate`` stops at the first; this walks on, for the coverage report and the check's
+    JSON."""
+    rewriter = Rewriter(code, collect=True)
+    rewriter.output()
+    return [rewriter.found[key] for key in sorted(rewriter.found)]
