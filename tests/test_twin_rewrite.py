@@ -46,3 +46,54 @@ def test_missing_agrees_with_translate_on_lessons(lesson) -> None:
         pytest.skip("an error lesson")
     else:
         assert missing(lesson.code) == []
+
+
+KINDS = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+layer = nn.Linear(4, 4)
+w = torch.randn(4, 4)
+
+
+def helper(a):
+    return a.sum()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.layers = nn.ModuleList([nn.Linear(4, 4)])
+
+    def forward(self, x):
+        h = F.relu(layer(x))
+        for block in self.layers:
+            h = block(h).sigmoid()
+        outs = []
+        outs.append(h)
+        seen = set()
+        seen.add(1)
+        return h.sum() + outs[0].mean() + self.fc.weight.t().sum() + w.t().sum() + helper(h)
+'''
+
+
+def test_what_is_a_tensor_is_known_positively() -> None:
+    """Results of functional calls, layers, lists of tensors, parameters and module-level
+    tensors get their methods rewritten; a set's .add stays Python."""
+    text = translate(KINDS).code.splitlines()
+    assert text[19] == "        h = tf.nn.relu(layer(x))"
+    assert text[21] == "            h = tf.sigmoid(block(h))"
+    assert text[25] == "        seen.add(1)"
+    assert text[26] == ("        return tf.reduce_sum(h) + tf.reduce_mean(outs[0]) + "
+                        "tf.reduce_sum(tf.transpose(self.fc.weight)) + "
+                        "tf.reduce_sum(tf.transpose(w)) + helper(h)")
+    assert text[9] == "    return tf.reduce_sum(a)"  # a helper called with a tensor
+
+
+def test_a_receiver_of_unknown_kind_is_a_no_twin_naming_its_line() -> None:
+    code = "import torch\n\n\ndef forward(x, box):\n    y = box.thing\n    return y.add(x)\n"
+    with pytest.raises(NoTwin) as raised:
+        translate(code)
+    assert (raised.value.line, raised.value.reason) == (6, "unknown_receiver")
+    assert "y.add()" in raised.value.message and "is y a tensor?" in raised.value.message

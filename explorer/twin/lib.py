@@ -155,6 +155,13 @@ class Module(tf.Module):
     def parameters(self) -> list[tf.Variable]:
         return list(self.trainable_variables)
 
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """A tensor the module keeps and torch does not train (running statistics)."""
+        setattr(self, name, None if tensor is None else tf.Variable(tensor, trainable=False))
+
+    def register_parameter(self, name: str, param: Any) -> None:
+        setattr(self, name, param)
+
     def to(self, *args: Any, **kwargs: Any) -> Module:
         return self  # the twin always runs on the CPU
 

@@ -45,6 +45,12 @@ REASONS: dict[str, str] = {
         "This tensor method is not in the twin's table, so the translated code calls it on a "
         "TensorFlow tensor, which has no such method. Edit the TF code to use the TensorFlow "
         "function that does the same."),
+    "unknown_receiver": (
+        "The twin rewrites a method only on what it knows is a tensor (forward's parameters, "
+        "results of torch calls, tensor methods and layers, and names bound from them), and "
+        "it could not tell whether this receiver is one. Rewriting an object's method as a "
+        "tensor op could silently change what the code does, so it does not guess: edit the "
+        "TF code, or bind the value from a torch call the twin can see."),
     "item_assignment": (
         "Writing into part of a tensor (x[i] = v) changes memory in place. Tensors in a "
         "TensorFlow graph are immutable values: every op makes a new tensor, so the static "

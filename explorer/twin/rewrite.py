@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from explorer.twin import table
 from explorer.twin.limits import NoTwin
+from explorer.twin.kinds import TENSOR, Kinds
 from explorer.twin.rules import PREDICATES, Arg, BindError, bind, render
-from explorer.twin.scope import Recursion, Scope, comments, recursive_functions
+from explorer.twin.scope import Recursion, comments, recursive_functions
 from explorer.twin.table import Rule
 
 HEADER = "\x00twin-header\x00"     # where the first torch import puts tf (and tt) imports
@@ -25,7 +26,7 @@ class Translation:
     recursive: list[Recursion] = field(default_factory=list)  # functions that call themselves
 
 
-class Rewriter(Scope):
+class Rewriter(Kinds):
     """One translation: the edits to the snippet's text, outermost translation first."""
 
     def __init__(self, code: str, collect: bool = False) -> None:
@@ -150,11 +151,20 @@ class Rewriter(Scope):
             detail = "not with these arguments" if rules else None
             raise self.no_twin(node, f"{spelled}()", "outside_table", detail)
         func = node.func
-        if isinstance(func, ast.Attribute) and self.tensor_like(func.value):
-            rules = table.METHODS.get(func.attr) or table.IN_PLACE.get(func.attr)
-            if rules:
-                return self.apply(rules, node, Arg(self.text_of(func.value), func.value))
+        rules = isinstance(func, ast.Attribute) and (
+            table.METHODS.get(func.attr) or table.IN_PLACE.get(func.attr))
+        if rules and self.receiver_is_tensor(node, func):
+            return self.apply(rules, node, Arg(self.text_of(func.value), func.value))
         return None
+
+    def receiver_is_tensor(self, node: ast.AST, func: ast.Attribute) -> bool:
+        """Whether ``func.value``'s method is a tensor method; a receiver the twin cannot
+        tell about is a no-twin, never a guess."""
+        kind = self.kind(func.value)
+        if kind is None:
+            raise self.no_twin(node, f"{self.segment(func)}()", "unknown_receiver",
+                               f"is {self.segment(func.value)} a tensor?")
+        return kind == TENSOR
 
     def is_class(self, name: str) -> bool:
         return name.rpartition(".")[0] == "torch.nn" and name.rpartition(".")[2] in table.CLASSES
@@ -162,7 +172,7 @@ class Rewriter(Scope):
     def attribute(self, node: ast.Attribute | ast.Name) -> str | None:
         name = self.qualname(node)
         if name is None:
-            if isinstance(node, ast.Name) or not self.tensor_like(node.value):
+            if isinstance(node, ast.Name) or not self.is_tensor(node.value):
                 return None
             if node.attr in table.UNSUPPORTED_ATTRIBUTES and node in self.in_function:
                 raise self.no_twin(node, f".{node.attr}", table.UNSUPPORTED_ATTRIBUTES[node.attr])
@@ -194,7 +204,7 @@ class Rewriter(Scope):
             return "pass"
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr in table.IN_PLACE
-                and self.tensor_like(func.value)):
+                and self.receiver_is_tensor(node, func)):
             return None
         if isinstance(func.value, ast.Subscript):
             raise self.no_twin(node, f"the in-place .{func.attr}() on part of a tensor",

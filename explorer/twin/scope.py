@@ -94,7 +94,11 @@ class Scope:
     def makes_module(self, call: ast.Call) -> bool:
         """``nn.Linear(4, 4)`` or ``Net()``: a call that builds a module (or a user object)."""
         called = self.qualname(call.func) or getattr(call.func, "id", "")
-        return called.startswith("torch.nn.") or called in self.classes
+        if called in self.classes:
+            return True
+        parent, _, name = called.rpartition(".")
+        # torch.nn.Linear, not torch.nn.functional.relu; a Parameter is a tensor
+        return parent.startswith("torch.nn") and name[:1].isupper() and name != "Parameter"
 
 
 def comments(source: str) -> list[str]:
