@@ -16,7 +16,6 @@ import torchviz
 
 from explorer import render, snippet
 from explorer.capture.torch import capture
-from explorer.jobs.graph import program_leaves
 
 RNN = """
 import torch
@@ -46,7 +45,7 @@ def timed(fn):
 def ours(steps: int) -> dict:
     program = snippet.load(RNN.format(steps=steps))
     outputs = program.run_forward()
-    graph, capture_s = timed(lambda: capture(outputs, program_leaves(program)))
+    graph, capture_s = timed(lambda: capture(outputs, program.leaves()))
     row = {"steps": steps, "nodes": len(graph.nodes), "capture_s": capture_s}
     for view in ("full", "rolled"):
         dot, dot_s = timed(lambda: render.to_dot(graph, view))

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from explorer.executed import Branch, control_flow
 from explorer.graph import Graph
 
+CONTROL_OPS = ("If", "StatelessIf", "While", "StatelessWhile")
+
 
 @dataclass
 class GraphDiff:
@@ -23,12 +25,12 @@ class GraphDiff:
 def diff(base: Graph, other: Graph) -> GraphDiff:
     """Node ids are numbered in the order the forward pass ran (``tanh_3``), so the ids two
     runs do not share are the nodes one run recorded and the other did not."""
-    base_ids = [n.id for n in base.nodes]
-    other_ids = [n.id for n in other.nodes]
+    base_ids = {n.id for n in base.nodes}
+    other_ids = {n.id for n in other.nodes}
     delta = Counter(n.op or n.kind for n in other.nodes)
     delta.subtract(Counter(n.op or n.kind for n in base.nodes))
-    return GraphDiff(added=[i for i in other_ids if i not in set(base_ids)],
-                     removed=[i for i in base_ids if i not in set(other_ids)],
+    return GraphDiff(added=[n.id for n in other.nodes if n.id not in base_ids],
+                     removed=[n.id for n in base.nodes if n.id not in other_ids],
                      op_delta={op: n for op, n in sorted(delta.items()) if n})
 
 
@@ -55,3 +57,50 @@ def across_runs(branches: list[Branch]) -> str:
     counts = sorted(b.iterations for b in branches)
     spread = f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]}\u2013{counts[-1]}"
     return f"{spread} iterations across {n} runs"
+
+
+@dataclass
+class Comparison:
+    """The "Compare inputs" view as data the page only draws: a table row per input seed,
+    each run's graph with the nodes the first run did not record, and what the runs did at
+    each control-flow op of the one static graph."""
+
+    rows: list[dict]
+    base_seed: int | None
+    graphs: dict[int, Graph]                 # input seed -> its dynamic graph (runs that ran)
+    added: dict[int, list[str]]              # input seed -> nodes the base run did not record
+    failure: dict | None = None              # every run failed: the first one's error
+    static_lines: dict[str, list[str]] = field(default_factory=dict)  # static node -> notes
+
+
+def comparison(code: str, runs: list[dict], static: Graph | None = None) -> Comparison:
+    """Compare the runs of one snippet (the explore job's ``compare`` list): each graph is
+    read once and diffed once against the first run that ran."""
+    ok = [r for r in runs if r["status"] == "ok"]
+    if not ok:
+        return Comparison([], None, {}, {}, failure=runs[0] if runs else None)
+    graphs = {r["input_seed"]: Graph.from_json(r["graph"]) for r in ok}
+    base_seed = ok[0]["input_seed"]
+    diffs = {seed: diff(graphs[base_seed], g) for seed, g in graphs.items()}
+    rows = []
+    for r in runs:
+        row: dict = {"input seed": r["input_seed"]}
+        if r["status"] != "ok":
+            rows.append({**row, "result": r.get("message", r["status"])})
+            continue
+        graph, d = graphs[r["input_seed"]], diffs[r["input_seed"]]
+        row.update(output=(graph.output.get("value") or ["-"])[0], nodes=len(graph.nodes),
+                   **{f"vs seed {base_seed}":
+                      "same graph" if d.same else f"+{len(d.added)} / \u2212{len(d.removed)}"})
+        for b in control_flow(code, r["trace"]):
+            if b.kind != "call":
+                row[f"line {b.line}: {b.kind}"] = b.summary()
+        rows.append(row)
+    result = Comparison(rows, base_seed, graphs, {s: d.added for s, d in diffs.items()})
+    if static is not None:
+        table = branches_by_run(code, [r["trace"] for r in ok])
+        result.static_lines = {
+            node.id: [f"line {node.attrs['line']}: " + across_runs(table[node.attrs["line"]])]
+            for node in static.nodes
+            if node.op in CONTROL_OPS and node.attrs.get("line") in table}
+    return result

@@ -80,13 +80,6 @@ class Graph:
             incoming.setdefault(edge.dst, []).append(edge)
         return incoming
 
-    def outputs_of(self) -> dict[str, list[Edge]]:
-        """Outgoing edges of every node, in edge order."""
-        outgoing: dict[str, list[Edge]] = {node.id: [] for node in self.nodes}
-        for edge in self.edges:
-            outgoing.setdefault(edge.src, []).append(edge)
-        return outgoing
-
     def count(self, kind: str) -> int:
         return sum(1 for node in self.nodes if node.kind == kind)
 

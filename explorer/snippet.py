@@ -19,9 +19,10 @@ from typing import Any, Callable, Iterator
 
 import torch
 
+from explorer import values
+
 SNIPPET_FILE = "<snippet>"
 MAX_MESSAGE = 2000
-WALK_DEPTH = 8
 
 # What a learner needs to hear next to torch's own words; first match wins.
 HINTS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), h) for p, h in [
@@ -129,75 +130,6 @@ def seed_everything(seed: int) -> None:
         sys.modules["numpy"].random.seed(seed % 2**32)
 
 
-# -- naming the tensors a user can see --------------------------------------------------
-
-def _is_plain_object(obj: Any) -> bool:
-    return hasattr(obj, "__dict__") and not (
-        inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isroutine(obj)
-        or isinstance(obj, torch.nn.Module))
-
-
-def module_tensors(namespace: dict) -> list[tuple[str, torch.Tensor]]:
-    """Every tensor a module-level name of the snippet reaches (layers, plain tensors,
-    objects), once, by the path the twin uses for the same value (``model.0.weight``)."""
-    found, seen = [], set()
-    for name, value in namespace.items():
-        if name.startswith("_") or name in ("forward", "inputs") or isinstance(
-                value, (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)):
-            continue
-        for path, tensor in walk_tensors(name, value):
-            if id(tensor) not in seen:  # the namespace keeps them alive: ids are stable here
-                seen.add(id(tensor))
-                found.append((path, tensor))
-    return found
-
-
-def walk_tensors(name: str, obj: Any) -> Iterator[tuple[str, torch.Tensor]]:
-    """Every tensor reachable from ``obj`` with a Python path as its name:
-    ``layer.weight``, ``model.layer1.bias``, ``sequences[1]``, ``tree.left.value``.
-
-    An explicit stack, a depth bound and an identity set keep cycles and deep data safe."""
-    stack: list[tuple[str, Any, int]] = [(name, obj, 0)]
-    seen: set[int] = set()
-    while stack:
-        path, item, depth = stack.pop()
-        if id(item) in seen or depth > WALK_DEPTH:
-            continue
-        seen.add(id(item))
-        children: list[tuple[str, Any]] = []
-        if isinstance(item, torch.Tensor):
-            yield path, item
-        elif isinstance(item, torch.nn.Module):
-            yield from ((f"{path}.{n}", p) for n, p in item.named_parameters())
-            yield from ((f"{path}.{n}", b) for n, b in item.named_buffers())
-        elif isinstance(item, (list, tuple)):
-            children = [(f"{path}[{i}]", v) for i, v in enumerate(item)]
-        elif isinstance(item, dict):
-            children = [(f"{path}[{k!r}]", v) for k, v in item.items()]
-        elif _is_plain_object(item):
-            children = [(f"{path}.{k}", v) for k, v in vars(item).items()
-                        if not k.startswith("_")]
-        stack.extend((p, v, depth + 1) for p, v in reversed(children))
-
-
-def _to_device(obj: Any, device: torch.device) -> Any:
-    """A copy of input data with every tensor on ``device``; leaves stay leaves."""
-    if isinstance(obj, torch.Tensor):
-        if obj.device == device:
-            return obj
-        return obj.detach().to(device).requires_grad_(obj.requires_grad)
-    if isinstance(obj, list):
-        return [_to_device(v, device) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_to_device(v, device) for v in obj)
-    if isinstance(obj, dict):
-        return {k: _to_device(v, device) for k, v in obj.items()}
-    if _is_plain_object(obj):
-        for key, value in vars(obj).items():
-            setattr(obj, key, _to_device(value, device))
-    return obj
-
-
 def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise SnippetError("error", "A GPU run was asked for, but this server has no CUDA "
@@ -224,17 +156,17 @@ class Program:
     seed: int
     outputs: list[torch.Tensor] = field(default_factory=list)
 
-    def module_tensors(self) -> Iterator[tuple[str, torch.Tensor]]:
-        """Tensors of module-level names: parameters of layers, plain tensors."""
-        for name, value in self.namespace.items():
-            if name.startswith("_") or name in ("forward", "inputs"):
-                continue
-            if isinstance(value, (torch.Tensor, torch.nn.Module, list, tuple, dict)):
-                yield from walk_tensors(name, value)
+    def module_tensors(self) -> list[tuple[str, torch.Tensor]]:
+        """Every tensor a module-level name reaches, once, by path (``values``)."""
+        return values.module_tensors(self.namespace)
 
-    def input_tensors(self) -> Iterator[tuple[str, torch.Tensor]]:
-        for name, value in zip(self.arg_names, self.args):
-            yield from walk_tensors(name, value)
+    def input_tensors(self) -> list[tuple[str, torch.Tensor]]:
+        return values.input_tensors(self.arg_names, self.args)
+
+    def leaves(self) -> list[values.Leaf]:
+        """The named leaves: module level first, then inputs. Read them after ``forward``
+        has run: a lazy module (``nn.LazyLinear``) makes its parameters in its first call."""
+        return values.leaves(self.namespace, self.arg_names, self.args)
 
     def modules(self) -> Iterator[tuple[str, torch.nn.Module]]:
         for name, value in self.namespace.items():
@@ -333,8 +265,8 @@ def load(text: str, seed: int = 0, device: str = "cpu", input_seed: int | None =
             if isinstance(value, torch.nn.Module):
                 value.to(target)
             elif isinstance(value, torch.Tensor) and not name.startswith("_"):
-                namespace[name] = _to_device(value, target)
-        args = _to_device(args, target)
+                namespace[name] = values.to_device(value, target)
+        args = values.to_device(args, target)
     return Program(text=text, namespace=namespace, forward=forward, args=args,
                    arg_names=arg_names, device=target, seed=seed)
 

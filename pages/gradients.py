@@ -20,7 +20,7 @@ RESULTS = "grads.results"        # request key -> result, this session's recent 
 BASE = "grads.editable"          # values of the editable tensors with no slider moved
 EXPLORER_CODE = "explorer.code"  # the Explorer page's snippet
 YOURS = "Your snippet (Explorer page)"
-LESSONS = {l.title: l for l in lessons.all_lessons() if "# <- fails here" not in l.code}
+LESSONS = {l.title: l for l in lessons.all_lessons() if not l.teaches_error}
 
 st.markdown("### Gradients \u00b7 inspect them at any point")
 st.caption("PyTorch keeps the graph of the run, so after `backward()` every leaf has a "

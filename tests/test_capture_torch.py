@@ -14,7 +14,6 @@ import torchviz
 from explorer import snippet
 from explorer.capture.torch import Leaf, capture
 from explorer.graph import Graph
-from explorer.jobs.graph import program_leaves
 from tests.conftest import SNIPPETS
 
 ALL = sorted(SNIPPETS.glob("*.py"))
@@ -23,7 +22,7 @@ ALL = sorted(SNIPPETS.glob("*.py"))
 def captured(path: Path, seed: int = 0) -> tuple[snippet.Program, list[torch.Tensor], Graph]:
     program = snippet.load(path.read_text(), seed=seed)
     outputs = program.run_forward()
-    return program, outputs, capture(outputs, program_leaves(program))
+    return program, outputs, capture(outputs, program.leaves())
 
 
 def ops(graph: Graph) -> Counter:
@@ -204,7 +203,7 @@ def test_user_names_win_over_op_names():
     code = (SNIPPETS / "example_if_twice.py").read_text().replace("forward(x)", "forward(t)") \
         .replace("x.sum()", "t.sum()").replace("linear_layer(x)", "linear_layer(t)")
     program = snippet.load(code)
-    graph = capture(program.run_forward(), program_leaves(program))
+    graph = capture(program.run_forward(), program.leaves())
     assert graph.node("t").kind == "input"
     assert graph.node("t_1").op == "TBackward0"
 
@@ -212,7 +211,7 @@ def test_user_names_win_over_op_names():
 def test_output_without_grad_fn_is_a_lone_output_node():
     program = snippet.load("import torch\ndef inputs():\n    return torch.ones(2)\n"
                            "def forward(x):\n    return x * 2\n")
-    graph = capture(program.run_forward(), program_leaves(program))
+    graph = capture(program.run_forward(), program.leaves())
     assert [n.kind for n in graph.nodes] == ["output"] and graph.edges == []
     assert graph.output["value"] == [2.0, 2.0]
 

@@ -5,7 +5,6 @@ from explorer import snippet
 from explorer.compare import across_runs, branches_by_run, diff
 from explorer.capture.torch import capture
 from explorer.executed import LineTracer, control_flow, line_notes
-from explorer.jobs.graph import program_leaves
 from tests.conftest import SNIPPETS
 
 
@@ -14,7 +13,7 @@ def traced(path, seed=0, input_seed=None):
     program = snippet.load(code, seed=seed, input_seed=input_seed)
     tracer = LineTracer(snippet.SNIPPET_FILE)
     outputs = program.run_forward(tracer)
-    return code, tracer.to_json(), capture(outputs, program_leaves(program))
+    return code, tracer.to_json(), capture(outputs, program.leaves())
 
 
 def by_kind(branches, kind):

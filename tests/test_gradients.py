@@ -15,7 +15,6 @@ from explorer.gradients import flow, saved
 from explorer.gradients.leaves import grad_leaves
 from explorer.graph import Graph
 from explorer.jobs import grads
-from explorer.jobs.graph import program_leaves
 from tests.conftest import SNIPPETS
 
 def code_of(name: str) -> str:
@@ -211,7 +210,7 @@ def test_the_saved_tensor_hooks_keep_autograds_in_place_check():
     """Saved-tensor hooks switch off torch's own version check; ours must stand in for it."""
     program = snippet.load(code_of("grads_linear_tanh"))
     outputs = program.run_forward()
-    named = program_leaves(program)
+    named = program.leaves()
     fn_ids = flow.node_ids(capture(outputs, named), outputs)
     saved.measure(fn_ids, [leaf.tensor for leaf in named])
     with torch.no_grad():

@@ -16,7 +16,6 @@ from explorer import lessons, snippet
 from explorer.capture.torch import capture
 from explorer.graph import Graph
 from explorer.jobs import graph as graph_job
-from explorer.jobs.graph import program_leaves
 
 LESSONS = {lesson.name: lesson for lesson in lessons.all_lessons()}
 SEEDS = range(6)
@@ -49,7 +48,7 @@ def traced(name: str, seed: int = 0) -> tuple[snippet.Program, Graph]:
     """The lesson run in this process, its tensors at hand: program, graph (before backward)."""
     program = snippet.load(LESSONS[name].code, seed=seed)
     outputs = program.run_forward()
-    return program, capture(outputs, program_leaves(program))
+    return program, capture(outputs, program.leaves())
 
 
 def ops(graph: Graph) -> Counter:
@@ -273,3 +272,7 @@ def test_while_loop_halves_as_often_as_the_norm_asks(seed):
     while norm > 1:
         norm, halvings = norm / 2, halvings + 1
     assert ops(graph)["MulBackward0"] == halvings
+
+
+def test_teaches_error_is_true_exactly_for_the_lessons_that_fail_on_purpose():
+    assert {n for n, lesson in LESSONS.items() if lesson.teaches_error} == set(ERRORS)

@@ -12,7 +12,6 @@ import pytest
 from explorer import render, snippet
 from explorer.capture.torch import capture
 from explorer.graph import Edge, Graph, Node
-from explorer.jobs.graph import program_leaves
 from explorer.rolling import Block, find_blocks
 from tests.conftest import SNIPPETS
 from tests.test_graph import HAND_WRITTEN
@@ -26,7 +25,7 @@ def graph_of(name: str, **replace: str) -> Graph:
     for old, new in replace.items():
         code = code.replace(old, new)
     program = snippet.load(code)
-    return capture(program.run_forward(), program_leaves(program))
+    return capture(program.run_forward(), program.leaves())
 
 
 def test_hand_written_graph_gives_the_hand_written_dot():

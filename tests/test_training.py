@@ -34,7 +34,7 @@ def accuracy_in_torch(preset: str, weights: dict[str, np.ndarray], batch: int) -
     batch by batch (the depth preset's graph depends on the batch), counted here."""
     dataset = data.build(presets.get(preset).data)
     program = snippet.load(presets.get(preset).code)
-    tensors = dict(snippet.module_tensors(program.namespace))
+    tensors = dict(program.module_tensors())
     right = 0
     with torch.no_grad():
         for path, value in weights.items():
@@ -134,7 +134,7 @@ def hand_written_sgd(preset: str, lr: float, steps: int, seed: int = 0) -> list[
     """The lessons' loop without torch.optim: p -= lr * p.grad, on the same batches."""
     dataset = data.build(presets.get(preset).data)
     program = snippet.load(presets.get(preset).code, seed=seed)
-    params = [t for _, t in snippet.module_tensors(program.namespace) if t.requires_grad]
+    params = [t for _, t in program.module_tensors() if t.requires_grad]
     batches = data.Batches(len(dataset), presets.defaults(preset)["batch_size"], seed)
     losses = []
     for step in range(steps):

@@ -9,22 +9,15 @@ only when it *is* that leaf (identity, never ``id()`` numbers, which Python reus
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 import torch
 
 from explorer.graph import Edge, Graph, Namer, Node, snake
+from explorer.values import Leaf
 
 ACCUMULATE_GRAD = "AccumulateGrad"
 VALUE_PREVIEW = 16  # elements of an output shown in the graph JSON
-
-
-@dataclass
-class Leaf:
-    name: str
-    kind: str  # param | input | const
-    tensor: torch.Tensor
 
 
 def op_name(fn: Any) -> str:

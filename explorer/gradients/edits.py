@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import torch
 
+from explorer import values
 from explorer.snippet import Program, SnippetError
 
 KINDS = {"input_element": "input", "param_element": "module-level tensor"}
@@ -104,17 +105,22 @@ class Edits:
 VALUES_LIMIT = 10_000
 
 
-def targets(program: Program) -> dict[str, dict]:
+def targets(program: Program, before: dict[str, dict] | None = None) -> dict[str, dict]:
     """What the sliders can edit: every floating input and module-level tensor, by edit kind
-    and name, with its shape and (when small) its values as forward will see them."""
+    and name, with its shape and (when small) its values as forward will see them.
+
+    Called before forward; a lazy module's parameters exist only after its first call, so a
+    second call after forward adds them to ``before`` (the first call's answer)."""
     tables = {"input_element": _unique(program.input_tensors()),
               "param_element": _unique(program.module_tensors())}
-    out: dict[str, dict] = {}
+    out: dict[str, dict] = {kind: dict(items) for kind, items in (before or {}).items()}
     for kind, tensors in tables.items():
-        out[kind] = {name: {"shape": list(t.shape),
-                            "value": t.detach().cpu().tolist()
-                            if t.numel() <= VALUES_LIMIT and not t.is_meta else None}
-                     for name, t in tensors.items() if t.is_floating_point()}
+        entries = out.setdefault(kind, {})
+        for name, t in tensors.items():
+            if name in entries or not t.is_floating_point() or values.is_lazy(t):
+                continue
+            entries[name] = {"shape": list(t.shape), "value": t.detach().cpu().tolist()
+                             if t.numel() <= VALUES_LIMIT and not t.is_meta else None}
     return out
 
 

@@ -12,7 +12,6 @@ import torch
 from explorer.capture.torch import capture
 from explorer.gradients import flow, saved
 from explorer.gradients.leaves import grad_leaves, leaf_node_ids, leaf_report
-from explorer.jobs.graph import program_leaves
 from explorer.snippet import Program, SnippetError
 
 
@@ -45,7 +44,7 @@ def inspect(program: Program) -> dict:
 
     outputs = program.run_forward()
     lap("forward_s")
-    named = program_leaves(program)
+    named = program.leaves()
     graph = capture(outputs, named)
     lap("capture_s")
     fn_ids = flow.node_ids(graph, outputs)

@@ -7,7 +7,6 @@ from explorer.capture.torch import ACCUMULATE_GRAD, Leaf, op_name
 from explorer.gradients.flags import flag
 from explorer.gradients.stats import StatBatch
 from explorer.graph import Graph
-from explorer.jobs.graph import program_leaves
 from explorer.snippet import Program
 
 GRAD_KINDS = ("param", "input")
@@ -18,7 +17,7 @@ def grad_leaves(program: Program) -> list[Leaf]:
     names them: module level first, then forward's inputs)."""
     out: list[Leaf] = []
     seen: set[int] = set()  # id() is safe here: every tensor stays alive in the program
-    for leaf in program_leaves(program):
+    for leaf in program.leaves():
         t = leaf.tensor
         if leaf.kind in GRAD_KINDS and t.requires_grad and t.is_leaf and id(t) not in seen:
             seen.add(id(t))

@@ -1,12 +1,11 @@
-"""The ``explore`` job behind the explorer page: in one worker, the PyTorch run (graph,
-executed lines, timings), the same model on other inputs to compare (``input_seeds``: the
-weights stay those of ``seed``, ``inputs()`` is reseeded), and the TensorFlow twin (static
-graph, AutoGraph's code, outputs and gradients checked equal)."""
+"""The ``explore`` job behind the explorer page: in one worker, one PyTorch run of the user's
+code (graph, executed lines, timings) whose numbers the TensorFlow twin is checked against
+(static graph, AutoGraph's code, outputs and gradients), and the same model on other inputs
+to compare (``input_seeds``: the weights stay those of ``seed``, ``inputs()`` is reseeded)."""
 from __future__ import annotations
 
-from explorer import snippet
+from explorer import execution, snippet
 from explorer.executed import LineTracer
-from explorer.jobs.graph import torch_run
 from explorer.sandbox import channel
 
 MAX_COMPARE = 8
@@ -16,43 +15,41 @@ TWIN_UNFINISHED = ("The tf.function twin did not finish within this run's limits
                    "try fewer steps, or a while loop on a tensor, which stays one While op.")
 
 
-def traced_run(code: str, seed: int, device: str, input_seed: int | None = None) -> dict:
+def traced_run(code: str, seed: int, device: str, input_seed: int | None = None,
+               keep_values: bool = False) -> tuple[dict, execution.Execution | None]:
+    """The JSON of one run with the lines it executed, and the run itself (None if the
+    user's code failed before backward)."""
     tracer = LineTracer(snippet.SNIPPET_FILE)
+    run = None
     try:
-        result = torch_run(code, seed=seed, device=device, tracer=tracer,
-                           backward=input_seed is None, input_seed=input_seed)
+        run = execution.execute(code, seed=seed, device=device, tracer=tracer,
+                                backward=input_seed is None, input_seed=input_seed,
+                                keep_values=keep_values)
+        result = run.to_json()
     except snippet.SnippetError as err:
         result = err.to_json()
     result.update(seed=seed, input_seed=input_seed, trace=tracer.to_json())
-    return result
-
-
-def twin_result(code: str, seed: int, device: str, tf_code: str | None) -> dict:
-    """The twin's result; a failure of the twin never hides the PyTorch graph."""
-    try:
-        from explorer import twin  # TensorFlow is imported here, in the worker, when asked
-
-        return twin.compare(code, seed=seed, device=device, tf_code=tf_code)
-    except snippet.SnippetError as err:
-        return err.to_json()
-    except Exception as err:  # a gap in the translator: report it, keep the torch side
-        return {"status": "error", "message": f"{type(err).__name__}: {err}"}
+    return result, run
 
 
 def run(request: dict) -> dict:
     code = request["code"]
     seed = int(request.get("seed", 0))
     device = request.get("device", "cpu")
-    primary = traced_run(code, seed, device)
+    twin = request.get("twin", True)
+    primary, drawn = traced_run(code, seed, device, keep_values=twin)
     if primary["status"] != "ok":
         return {**primary, "run": primary}
     input_seeds = [int(s) for s in request.get("input_seeds", [])][:MAX_COMPARE]
     result = {"status": "ok", "run": primary,
-              "compare": [traced_run(code, seed, device, s) for s in input_seeds]}
-    if request.get("twin", True):
+              "compare": [traced_run(code, seed, device, s)[0] for s in input_seeds]}
+    if twin:
+        from explorer import twin as twin_check  # TensorFlow is imported here, in the worker
+
         # the PyTorch side stands if the twin does not finish (a long loop that AutoGraph
         # unrolls can take longer than the run's time)
         channel.provisional({**result, "twin": {"status": "unfinished",
                                                 "message": TWIN_UNFINISHED}})
-        result["twin"] = twin_result(code, seed, device, request.get("tf_code"))
+        result["twin"] = twin_check.compare_or_error(code, seed, device, request.get("tf_code"),
+                                                     run=drawn)
     return result

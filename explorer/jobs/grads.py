@@ -26,7 +26,8 @@ def run(request: dict) -> dict:
         edits.apply(program)
         load_s = time.perf_counter() - load_start
         editable = targets(program)
-        result = {"status": "ok", **engine.inspect(program), "editable": editable}
+        result = {"status": "ok", **engine.inspect(program),
+                  "editable": targets(program, editable)}  # a lazy module's, made by forward
     except snippet.SnippetError as err:
         return err.to_json()
     except engine.BackwardError as err:  # the graph was captured: send it with the error
@@ -39,8 +40,8 @@ def run(request: dict) -> dict:
             result["gradcheck"] = {"ok": None, "error": err.to_json()}
         result["timings"]["gradcheck_s"] = result["gradcheck"].get("elapsed_s", 0.0)
     if request.get("twin"):
-        from explorer.jobs.explore import twin_result
+        from explorer import twin  # TensorFlow is imported here, in the worker, when asked
 
-        result["twin"] = twin_result(code, seed, device, None)
+        result["twin"] = twin.compare_or_error(code, seed, device)
     result["timings"]["total_s"] = time.perf_counter() - start
     return result

@@ -1,7 +1,9 @@
 """Lesson presets: one snippet file per topic of the course (../shared/seeds).
 
 A lesson is a valid snippet whose module docstring is its card: the first line is the
-title, the rest says what to look at in the graphs. Files sort by their number prefix."""
+title, the rest says what to look at in the graphs. A lesson that teaches an error message
+(its run fails on purpose) has a title that starts with ``Error:``. Files sort by their number
+prefix."""
 from __future__ import annotations
 
 import ast
@@ -11,6 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 DEFAULT = "data_dependent_if"
+ERROR_TITLE = "Error:"
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,7 @@ class Lesson:
     title: str
     text: str   # what to look at, in our own words
     code: str   # the snippet the editor shows: the file without its docstring
+    teaches_error: bool = False  # its run fails on purpose, to show the message
 
 
 def _parse(path: Path) -> Lesson:
@@ -30,7 +34,8 @@ def _parse(path: Path) -> Lesson:
         code = "\n".join(source.splitlines()[module.body[0].end_lineno:]).lstrip("\n") + "\n"
     title, _, text = doc.partition("\n")
     return Lesson(name=path.stem.split("_", 1)[1], title=title.strip(),
-                  text=" ".join(text.split()), code=code)
+                  text=" ".join(text.split()), code=code,
+                  teaches_error=title.startswith(ERROR_TITLE))
 
 
 @cache

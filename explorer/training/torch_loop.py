@@ -51,7 +51,7 @@ class TorchTrainer:
         self.config, self.dataset = config, dataset
         self.program = snippet.load(config.model_code, seed=config.seed, device=config.device)
         self.device = self.program.device
-        named = snippet.module_tensors(self.program.namespace)
+        named = self.program.module_tensors()
         self.initial = {path: array(t) for path, t in named}  # where the twin starts from
         trainable = [(p, t) for p, t in named if t.requires_grad and t.is_leaf]
         if not trainable:

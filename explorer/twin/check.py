@@ -13,6 +13,7 @@ import numpy as np
 from explorer import snippet
 from explorer.twin import rewrite as twin_rewrite
 from explorer.twin import run as twin_run
+from explorer.twin import torch_side
 from explorer.capture import tf as capture_tf
 from explorer.graph import Graph
 from explorer.twin.limits import REASONS, NoTwin, classify
@@ -65,7 +66,7 @@ def _gradient(g: np.ndarray | None) -> dict:
             "values": np.nan_to_num(g).tolist() if g.size <= VALUES_LIMIT else None}
 
 
-def verdict(torch_run: twin_run.TorchRun, outputs: list[np.ndarray],
+def verdict(torch_run: torch_side.TorchRun, outputs: list[np.ndarray],
             grads: dict[str, np.ndarray | None], random_ops: bool) -> dict:
     """The check fields: equivalent, largest differences, per-gradient detail, a message."""
     notes: list[str] = []
@@ -102,7 +103,9 @@ def verdict(torch_run: twin_run.TorchRun, outputs: list[np.ndarray],
             f"{max_grad:.2g}." if equivalent else
             f"Not equivalent (rtol={RTOL:g}, atol={ATOL:g}): largest differences: output "
             f"{max_out:.3g}, gradients {max_grad:.3g}.")
-    if torch_run.dropout:
+    if torch_run.second_pass:
+        notes.append(torch_side.SECOND_PASS)
+    elif torch_run.dropout:
         notes.append(DROPOUT_NOTE)
     return {"equivalent": equivalent, "max_abs_diff_output": _number(max_out),
             "max_abs_diff_grads": _number(max_grad), "grads": grad_rows,
@@ -149,7 +152,7 @@ class TwinRun:
     missing: list[str]
 
 
-def run_twin(text: str, torch_run: twin_run.TorchRun, seed: int, timings: dict) -> TwinRun:
+def run_twin(text: str, torch_run: torch_side.TorchRun, seed: int, timings: dict) -> TwinRun:
     """Load, trace, capture, then run under a GradientTape; raises TwinError. Captured
     before the tape runs, which rewrites the branch functions for the gradient."""
     clock = time.perf_counter()
@@ -169,16 +172,19 @@ def run_twin(text: str, torch_run: twin_run.TorchRun, seed: int, timings: dict) 
     return TwinRun(graph, autograph, outputs, grads, side.missing)
 
 
-def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None = None) -> dict:
-    """Run ``code`` in PyTorch and as its TF twin (``tf_code`` when the user edited it),
-    compare outputs and gradients, capture the static graph. Returns the check JSON with
-    ``status`` ok, the no-twin lesson (``status`` no-twin) or the user's error."""
+def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None = None,
+            torch_run: torch_side.TorchRun | None = None) -> dict:
+    """Run ``code`` as its TF twin (``tf_code`` when the user edited it) on the numbers of
+    ``torch_run`` (the drawn run; by default a run of its own), compare outputs and
+    gradients, capture the static graph. Returns the check JSON with ``status`` ok, the
+    no-twin lesson (``status`` no-twin) or the user's error."""
     clock = time.perf_counter()
     try:
-        torch_run = twin_run.run_torch(code, seed=seed, device=device)
+        torch_run = torch_run or torch_side.run_torch(code, seed=seed, device=device)
     except snippet.SnippetError as err:
         return err.to_json()
-    torch_json = {"output": summary(torch_run.outputs)}
+    torch_json = {"output": summary(torch_run.outputs),
+                  "run": "second pass" if torch_run.second_pass else "drawn"}
     timings = {"torch_s": time.perf_counter() - clock}
     clock, translation = time.perf_counter(), None
     if tf_code is None:

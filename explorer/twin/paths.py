@@ -1,4 +1,4 @@
-"""Python paths as ``snippet.walk_tensors`` writes them (``model.layers.0.weight``,
+"""Python paths as ``values.walk`` writes them (``model.layers.0.weight``,
 ``sequences[1]``, ``batch['a']``): read and write the object at a path in another namespace,
 so the twin's values can be set from the torch run's."""
 from __future__ import annotations

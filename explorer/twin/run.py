@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import copy
 import linecache
 import os
 import re
 import traceback
 import types
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
-import torch
 
-from explorer import snippet
+from explorer import values
 from explorer.twin import paths as twin_paths
+from explorer.twin.torch_side import TorchRun, run_torch  # noqa: F401  (the check's torch side)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TF reads it once, at import
 import tensorflow as tf  # noqa: E402
@@ -27,7 +26,6 @@ import tensorflow as tf  # noqa: E402
 from explorer.twin import lib as twin_lib  # noqa: E402  (imports TensorFlow too)
 
 TWIN_FILE = "<twin>"
-SNIPPET_MODULE = "__snippet__"  # the __name__ snippet.load runs user code under
 CPU = "/CPU:0"
 
 
@@ -40,20 +38,6 @@ class TwinError(Exception):
 
 
 @dataclass
-class TorchRun:
-    program: snippet.Program
-    values: dict[str, np.ndarray]        # module-level tensors before forward, by path
-    trainable: dict[str, bool]           # path -> requires_grad
-    modes: dict[str, bool]               # module path -> training
-    args: tuple                          # forward's arguments, tensors as arrays
-    outputs: list[np.ndarray]
-    differentiable: list[bool]           # outputs that require grad
-    grads: dict[str, np.ndarray | None]  # leaves that require grad: parameters, then inputs
-    dropout: bool                        # a train-mode dropout ran (as the identity)
-    backward_error: dict | None = None
-
-
-@dataclass
 class TfRun:
     namespace: dict
     inputs: tuple                        # forward's arguments as TF tensors
@@ -61,79 +45,6 @@ class TfRun:
     variables: list[tuple[Any, str]]     # every tf.Variable set from the torch run, its path
     targets: dict[str, Any]              # path -> what the gradient is taken with respect to
     missing: list[str] = field(default_factory=list)
-
-
-def array(t: torch.Tensor) -> np.ndarray:
-    t = t.detach().cpu()
-    return (t.float() if t.dtype == torch.bfloat16 else t).numpy().copy()
-
-
-def _convert(obj: Any, leaf: type, make: Any) -> Any:
-    """A copy of forward's arguments with every ``leaf`` replaced by ``make(leaf)``: through
-    lists, tuples, dicts and objects of classes the snippet defined (a tree of nodes)."""
-    if isinstance(obj, leaf):
-        return make(obj)
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_convert(v, leaf, make) for v in obj)
-    if isinstance(obj, dict):
-        return {k: _convert(v, leaf, make) for k, v in obj.items()}
-    if type(obj).__module__ == SNIPPET_MODULE and hasattr(obj, "__dict__"):
-        clone = copy.copy(obj)
-        for key, value in vars(obj).items():
-            setattr(clone, key, _convert(value, leaf, make))
-        return clone
-    return obj
-
-
-@contextlib.contextmanager
-def _dropout_as_identity() -> Iterator[dict]:
-    """Train-mode dropout keeps every unit, and says it ran: its masks come from torch's
-    random generator, which TensorFlow's cannot reproduce."""
-    functional, record = torch.nn.functional, {"ran": False}
-    original = functional.dropout
-
-    def dropout(input: torch.Tensor, p: float = 0.5, training: bool = True,
-                inplace: bool = False) -> torch.Tensor:
-        record["ran"] = record["ran"] or (training and p > 0)
-        return input
-
-    functional.dropout = dropout
-    try:
-        yield record
-    finally:
-        functional.dropout = original
-
-
-def run_torch(code: str, seed: int = 0, device: str = "cpu") -> TorchRun:
-    """Load, snapshot, forward, backward; raises SnippetError for the user's errors."""
-    with _dropout_as_identity() as dropout:
-        program = snippet.load(code, seed=seed, device=device)
-        named = snippet.module_tensors(program.namespace)
-        modes = {f"{name}.{sub}".rstrip("."): m.training for name, module in program.modules()
-                 for sub, m in module.named_modules()}
-        try:
-            values = {p: array(t) for p, t in named}
-            args = _convert(program.args, torch.Tensor, array)  # a copy: forward may change them
-        except (NotImplementedError, RuntimeError):  # meta tensors: shapes without values
-            program.run_forward()  # the user's own error, if forward has one
-            raise snippet.SnippetError(
-                "error", "Some tensors hold no values (the meta device), so the twin has no "
-                "numbers to take from this run.", error_type="DeviceError") from None
-        outputs = program.run_forward()
-        backward_error = None
-        if any(o.requires_grad for o in outputs):
-            try:
-                program.backward()
-            except snippet.SnippetError as err:
-                backward_error = err.to_json()
-    leaves = [(p, t) for p, t in [*named, *program.input_tensors()]
-              if t.requires_grad and t.is_leaf]
-    grads = {} if backward_error else {
-        p: (array(t.grad) if t.grad is not None else None) for p, t in leaves}
-    return TorchRun(program=program, values=values,
-                    trainable={p: t.requires_grad for p, t in named}, modes=modes, args=args, outputs=[array(o) for o in outputs],
-                    differentiable=[o.requires_grad for o in outputs], grads=grads,
-                    dropout=dropout["ran"], backward_error=backward_error)
 
 
 # -- the TensorFlow side -------------------------------------------------------------------
@@ -178,7 +89,8 @@ def load_tf(text: str, torch_run: TorchRun, seed: int = 0) -> TfRun:
             if isinstance(module, twin_lib.Module):
                 module.training = training
     with tf.device(CPU):
-        run.inputs = _convert(torch_run.args, np.ndarray, tf.constant)
+        run.inputs = values.map_leaves(torch_run.args, lambda v: isinstance(v, np.ndarray),
+                                       tf.constant)
     names = torch_run.program.arg_names
     for name, value in zip(names, run.inputs):
         for path, tensor in twin_paths.flatten(name, value, tf.is_tensor):

@@ -8,7 +8,6 @@ from explorer.graph import Graph
 from pages.ui import graph_panel
 from pages.ui import runner
 
-CONTROL_OPS = ("If", "StatelessIf", "While", "StatelessWhile")
 UNFINISHED_WORDS = {"timeout": "it was stopped at the run's time limit",
                     "memory": "it was stopped when the run ran out of memory"}
 ROLE_ORDER = {"then_branch": 0, "else_branch": 1, "cond": 2, "body": 3}  # as the code reads
@@ -145,53 +144,27 @@ def compare_inputs(code: str, seed: int, device: str, view: str, twin: dict) -> 
     if result.get("status") != "ok":
         show_failure(result)
         return
-    runs = [r for r in result["compare"]]
-    ok_runs = [r for r in runs if r["status"] == "ok"]
-    if not ok_runs:
-        show_failure(runs[0])
+    static = Graph.from_json(twin["graph"]) if twin.get("graph") else None
+    view_model = compare.comparison(code, result["compare"], static)
+    if view_model.failure:
+        show_failure(view_model.failure)
         return
-    base = Graph.from_json(ok_runs[0]["graph"])
-    rows = []
-    for r in runs:
-        row = {"input seed": r["input_seed"]}
-        if r["status"] != "ok":
-            rows.append({**row, "result": r.get("message", r["status"])})
-            continue
-        g = Graph.from_json(r["graph"])
-        d = compare.diff(base, g)
-        row.update(output=(g.output.get("value") or ["-"])[0], nodes=len(g.nodes),
-                   **{f"vs seed {ok_runs[0]['input_seed']}":
-                      "same graph" if d.same else f"+{len(d.added)} / \u2212{len(d.removed)}"})
-        for b in executed.control_flow(code, r["trace"]):
-            if b.kind != "call":
-                row[f"line {b.line}: {b.kind}"] = b.summary()
-        rows.append(row)
-    st.dataframe(rows, hide_index=True, width="stretch")
-    pick = st.selectbox("Show the graph of input seed", [r["input_seed"] for r in ok_runs],
-                        index=len(ok_runs) - 1)
-    run = next(r for r in ok_runs if r["input_seed"] == pick)
-    graph = Graph.from_json(run["graph"])
-    added = compare.diff(base, graph).added
+    st.dataframe(view_model.rows, hide_index=True, width="stretch")
+    seeds = list(view_model.graphs)
+    pick = st.selectbox("Show the graph of input seed", seeds, index=len(seeds) - 1)
     cols = st.columns(2)
     with cols[0]:
         st.markdown(f"**Dynamic graph, input seed {pick}** \u00b7 green: nodes input seed "
-                    f"{ok_runs[0]['input_seed']} did not record")
-        graph_panel.show_graph(graph, key="compare", view=view, height=480,
-                               highlight={n: "gx-added" for n in added})
+                    f"{view_model.base_seed} did not record")
+        graph_panel.show_graph(view_model.graphs[pick], key="compare", view=view, height=480,
+                               highlight={n: "gx-added" for n in view_model.added[pick]})
     with cols[1]:
         st.markdown("**The one static graph**, with what the runs did at its control flow")
-        if twin.get("graph"):
-            static = Graph.from_json(twin["graph"])
-            table = compare.branches_by_run(code, [r["trace"] for r in ok_runs])
-            decoration = render.Decoration()
-            for node in static.nodes:
-                line = node.attrs.get("line")
-                if node.op in CONTROL_OPS and line in table:
-                    decoration.node_lines[node.id] = [f"line {line}: "
-                                                      + compare.across_runs(table[line])]
+        if static is not None:
+            decoration = render.Decoration(node_lines=view_model.static_lines)
             graph_panel.show_graph(static, key="compare.static", view=view, height=480,
                                    decoration=decoration,
-                                   highlight={n: "gx-taken" for n in decoration.node_lines})
+                                   highlight={n: "gx-taken" for n in view_model.static_lines})
         else:
             st.caption("No static twin for this code.")
 
