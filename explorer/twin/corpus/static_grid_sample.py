@@ -7,7 +7,8 @@ theta = torch.tensor([[[0.9, 0.1, 0.0], [-0.1, 0.9, 0.0]]], requires_grad=True)
 
 
 def inputs():
-    ys, xs = torch.meshgrid(torch.linspace(-1, 1, 5), torch.linspace(-1, 1, 5), indexing="ij")
+    steps = torch.arange(5.0) / 2 - 1  # -1 .. 1, the corners of the image
+    xs, ys = steps.repeat(5, 1), steps[:, None].repeat(1, 5)
     base = torch.stack([xs, ys, torch.ones(5, 5)], dim=-1)[None]  # homogeneous coordinates
     return (torch.randn(1, 1, 5, 5), base)
 
