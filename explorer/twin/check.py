@@ -191,7 +191,7 @@ def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None =
         try:
             translation = twin_rewrite.translate(code)
         except NoTwin as no_twin:
-            return {**no_twin.to_json(), "torch": torch_json}
+            return {**no_twin.to_json(), "torch": torch_json, "missing": _missing(code)}
     text = translation.code if translation else tf_code
     timings["translate_s"] = time.perf_counter() - clock
     printed = io.StringIO()  # the twin's prints, apart: tracing runs both arms' Python code
@@ -212,6 +212,13 @@ def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None =
         result["message"] += (" The TF code has nothing at " + ", ".join(twin.missing[:5])
                               + " to take the torch run's values, so it kept its own there.")
     return result
+
+
+def _missing(code: str) -> list[dict]:
+    """Every construct of ``code`` without a rule (the first is the message), each with its
+    line: what a user would have to write by hand, all at once."""
+    return [{key: item.to_json()[key] for key in ("line", "construct", "reason", "source_line")}
+            for item in twin_rewrite.missing(code)]
 
 
 def _all_nodes(graph: Graph) -> list:
