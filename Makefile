@@ -1,6 +1,6 @@
 # The two commands of the README. Both set up everything on a fresh machine with Python 3.11:
 #   make run    creates .venv, installs the requirements and Graphviz, starts the app
-#   make test   the same set-up (plus Chromium for the browser tests), then the whole suite
+#   make test   the same set-up (plus Chromium for the browser tests), then lint and the whole suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 REQUIREMENTS ?= requirements.txt
 VENV := .venv
@@ -15,6 +15,7 @@ run: setup system-deps
 
 test: setup
 	./scripts/system-deps.sh --browser
+	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
