@@ -61,8 +61,8 @@ def _max_pool(dims: int, input: tf.Tensor, kernel_size: Any, stride: Any = None,
               padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
               return_indices: bool = False) -> tf.Tensor:
     if return_indices:
-        raise NotImplementedError("the twin's max pooling has no return_indices: TensorFlow "
-                                  "numbers the positions differently")
+        raise NotImplementedError("the twin's max pooling does not return indices "
+                                  "(return_indices=True); pool without them")
     x, was_unbatched = batched(input, dims)
     kernel, stride, dilation, pads = _geometry(dims, x, kernel_size, stride, padding, dilation,
                                                ceil_mode)
@@ -129,7 +129,8 @@ def _adaptive(dims: int, input: tf.Tensor, output_size: Any, reduce: Any) -> tf.
 def _adaptive_max(dims: int, input: tf.Tensor, output_size: Any,
                   return_indices: bool = False) -> tf.Tensor:
     if return_indices:
-        raise NotImplementedError("the twin's adaptive max pooling has no return_indices")
+        raise NotImplementedError("the twin's adaptive max pooling does not return indices "
+                                  "(return_indices=True); pool without them")
     return _adaptive(dims, input, output_size, tf.reduce_max)
 
 
