@@ -1,6 +1,7 @@
 """One graph on the page: the viewer, the node picked in it, and that node's details."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import streamlit as st
@@ -10,13 +11,20 @@ from explorer.graph import Graph
 from pages.ui.viewer import graph_viewer
 
 
+def digest(graph: Graph) -> str:
+    """The graph's content, as a short key for the caches below."""
+    return hashlib.sha1(graph.dumps().encode()).hexdigest()
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def dot_text(graph_json: str, view: str, decoration_json: str = "{}") -> str:
+def dot_text(_graph: Graph, graph_digest: str, view: str, decoration_json: str = "{}") -> str:
+    """DOT of ``_graph`` (not hashed: ``graph_digest`` is its key, so the graph the page
+    already holds is drawn as it is, not serialised and parsed again)."""
     deco = json.loads(decoration_json)
     decoration = render.Decoration(
         node_lines=deco.get("node_lines", {}), node_style=deco.get("node_style", {}),
         edge_style={tuple(k.split("\u2192", 1)): v for k, v in deco.get("edge_style", {}).items()})
-    return render.to_dot(Graph.loads(graph_json), view, decoration=decoration)
+    return render.to_dot(_graph, view, decoration=decoration)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -42,8 +50,7 @@ def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
                decoration: render.Decoration | None = None,
                highlight: dict[str, str] | None = None) -> str | None:
     """Draw ``graph``; return the id of the node the user selected, if any."""
-    graph_json = graph.dumps()
-    dot = dot_text(graph_json, view, decoration_json(decoration))
+    dot = dot_text(graph, digest(graph), view, decoration_json(decoration))
     ids = {render.dom_id(n.id): n.id for n in graph.nodes}
     marks = {render.dom_id(node): cls for node, cls in (highlight or {}).items()}
     if render.dot_available():
@@ -86,7 +93,7 @@ def show_details(graph: Graph, node_id: str | None) -> None:
 
 
 def downloads(graph: Graph, *, key: str, view: str, name: str) -> None:
-    dot = dot_text(graph.dumps(), view)
+    dot = dot_text(graph, digest(graph), view)
     cols = st.columns(4)
     cols[0].download_button("DOT", dot, f"{name}.dot", "text/vnd.graphviz", key=f"{key}.dl.dot",
                             on_click="ignore")
