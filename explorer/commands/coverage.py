@@ -32,7 +32,7 @@ def outcome(entry: corpus.Entry, result: dict) -> dict:
     if status == "ok":
         got = "equivalent" if result["equivalent"] else "not-equivalent"
     else:
-        got = status if status == "no-twin" else "error"
+        got = status if status in ("no-twin", "crash") else "error"
     declared = got == entry.expect and (got != "no-twin" or (
         result.get("reason") == entry.reason and result.get("line") == entry.line))
     return {"name": entry.name, "family": entry.family, "expect": entry.expect,
@@ -45,7 +45,14 @@ def measure(entries: list[corpus.Entry]) -> dict:
     """Run the twin check on every entry: the rows, and counts per family and overall."""
     from explorer.twin import compare  # imports TensorFlow
 
-    rows = [outcome(entry, compare(entry.code)) for entry in entries]
+    rows = []
+    for entry in entries:
+        try:
+            result = compare(entry.code)
+        except Exception as exc:  # the check itself broke: a bug of the twin, reported as such
+            result = {"status": "crash", "message": f"the twin check crashed: "
+                                                    f"{type(exc).__name__}: {exc}"}
+        rows.append(outcome(entry, result))
     families: dict[str, dict] = {}
     for row in rows:
         counts = families.setdefault(row["family"], {"snippets": 0, "expect_equivalent": 0,
