@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 
 from explorer.twin import table_conv
+from explorer.twin.limits import NoTwin
 from explorer.twin.rewrite import translate
 from tests.test_twin_table import assert_same, run_both
 
-pytest.importorskip("explorer.twin.run")  # imports TensorFlow once per session
+twin_run = pytest.importorskip("explorer.twin.run")  # imports TensorFlow once per session
+compare = pytest.importorskip("explorer.twin.check").compare
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
 SNIPPET = '''import torch
@@ -211,3 +213,93 @@ def test_every_table_entry_has_a_row() -> None:
     covered = {r[0].split("/")[0] for r in ROWS}
     keys = set(table_conv.FUNCTIONS) | {f"class:{name}" for name in table_conv.CLASSES}
     assert keys - covered == set()
+
+
+def test_data_dependent_branch_is_an_if_op() -> None:
+    """An ``if`` on a tensor between the family's layers becomes one If op in the trace."""
+    key, forward, _, module = next(r for r in ROWS if r[0] == "control:Conv2d")
+    code = SNIPPET.format(module=module, body=_body(forward))
+    side = twin_run.load_tf(translate(code).code, twin_run.run_torch(code))
+    concrete = twin_run.trace(side)[1]
+    assert {"If", "StatelessIf"} & {op.type for op in concrete.graph.get_operations()}
+
+
+NET = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=2, padding_mode='reflect')
+        self.pool = nn.MaxPool2d(2, ceil_mode=True)
+        self.up = nn.ConvTranspose2d(8, 4, 2, stride=2)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(4, 2, 1))
+
+    def forward(self, x):
+        h = self.pool(torch.relu(self.conv1(x)))
+        h = F.pad(self.conv2(h), (1, 0, 1, 0), mode='replicate')
+        h = self.up(F.avg_pool2d(h, 2, stride=1))
+        return self.head(h).reshape(h.shape[0], -1)
+
+
+net = Net()
+
+
+def inputs():
+    return (torch.randn(2, 3, 15, 13),)
+
+
+def forward(x):
+    return net(x)
+'''
+
+SEQUENCE = '''import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Conv1d(4, 6, 5, padding='same'), nn.ReLU(), nn.MaxPool1d(2),
+                      nn.LazyConv1d(3, 3, dilation=2), nn.AdaptiveMaxPool1d(4))
+
+
+def inputs():
+    return (torch.randn(3, 4, 20),)
+
+
+def forward(x):
+    h = model(x)
+    if h.mean() > 0:
+        h = h * 2
+    return h
+'''
+
+
+@pytest.mark.parametrize("code", [NET, SEQUENCE], ids=["cnn", "sequence"])
+def test_compare_end_to_end(code: str) -> None:
+    result = compare(code)
+    assert result["status"] == "ok", result.get("message")
+    assert result["equivalent"] is True, result.get("message")
+
+
+def test_return_indices_is_refused_not_ignored() -> None:
+    """Indices are not part of the twin: F.max_pool2d's call binds no rule; the module's
+    twin raises at run time. Neither gives a result without them."""
+    functional = NET.replace("self.pool(torch.relu(self.conv1(x)))",
+                             "F.max_pool2d(self.conv1(x), 2, return_indices=True)[0]")
+    with pytest.raises(NoTwin, match="not with these arguments"):
+        translate(functional)
+    module = NET.replace("ceil_mode=True)", "ceil_mode=True, return_indices=True)").replace(
+        "self.pool(torch.relu(self.conv1(x)))", "self.pool(torch.relu(self.conv1(x)))[0]")
+    result = compare(module)
+    assert result["status"] != "ok" and "return_indices" in result["message"]
+
+
+def test_fractional_max_pool_has_no_twin() -> None:
+    """FractionalMaxPool2d/3d draw their pooling regions at random from torch's generator,
+    which TensorFlow cannot replay: no twin, rather than one that pools elsewhere."""
+    for n in (2, 3):
+        code = NET.replace("nn.MaxPool2d(2, ceil_mode=True)",
+                           f"nn.FractionalMaxPool{n}d(2, output_size=5)")
+        with pytest.raises(NoTwin, match=f"FractionalMaxPool{n}d"):
+            translate(code)
