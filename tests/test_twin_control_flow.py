@@ -121,7 +121,7 @@ def test_and_or_not_on_tensors() -> None:
     ("capture_custom_function", "autograd_function", "class Square"),
     ("twin_recursion", "recursion", "return shrink("),
     ("capture_no_grad", "no_grad", "torch.no_grad()"),
-    ("twin_unknown_method", "tensor_method", "y.cumsum(0)"),
+    ("twin_method_outside_table", "tensor_method", "y.logcumsumexp(0)"),
     ("twin_nested_write", "item_assignment", "h[0][1] = 0.0"),
     ("twin_one_arm", "branch_variable", "if x.sum() > 0:"),
     ("twin_growing_loop", "loop_shape", "while h.sum() < 10:"),
@@ -138,23 +138,24 @@ def test_no_twin_names_the_construct_and_the_line(name: str, reason: str, marker
 
 def test_outside_the_table_at_translation() -> None:
     code = "import torch\n\n\ndef inputs():\n    return (torch.randn(3),)\n\n\n" \
-           "def forward(x):\n    return torch.cumsum(x, 0).sum()\n"
+           "def forward(x):\n    return torch.logcumsumexp(x, 0).sum()\n"
     with pytest.raises(twin.NoTwin) as caught:
         twin.translate(code)
     assert (caught.value.line, caught.value.reason) == (9, "outside_table")
-    assert "torch.cumsum()" in caught.value.message
+    assert "torch.logcumsumexp()" in caught.value.message
 
 
 def test_hand_edited_twin_runs_instead() -> None:
-    code = (SNIPPETS / "twin_unknown_method.py").read_text()
+    code = (SNIPPETS / "twin_method_outside_table.py").read_text()
     generated = twin.compare(code)["tf_code"]
-    edited = generated.replace("y.cumsum(0)", "tf.cumsum(y, 0)")
+    fixed = "tf.math.cumulative_logsumexp(y, 0)"
+    edited = generated.replace("y.logcumsumexp(0)", fixed)
     result = twin.compare(code, tf_code=edited)
     assert result["status"] == "ok" and result["equivalent"] is True
     assert result["tf_code"] == edited
-    broken = twin.compare(code, tf_code=edited.replace("tf.cumsum(y, 0)", "tf.cumsum(y, 0) @ y"))
+    broken = twin.compare(code, tf_code=edited.replace(fixed, f"{fixed} @ y"))
     assert broken["status"] == "error" and broken["source"] == "tf_code"
-    assert broken["line"] == line_of("twin_unknown_method", "y.cumsum(0)")
+    assert broken["line"] == line_of("twin_method_outside_table", "y.logcumsumexp(0)")
 
 
 def test_writes_into_a_tensor_become_new_tensors() -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import math
 from collections import OrderedDict, namedtuple
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import tensorflow as tf
+
+from explorer.twin import lib_ops
 
 do_not_convert = tf.autograph.experimental.do_not_convert
 
@@ -97,7 +100,7 @@ def setitem(target: Any, key: Any, value: Any) -> Any:
     value = tf.cast(value, target.dtype)
     if isinstance(key, tf.Tensor) and key.dtype == tf.bool:
         return tf.where(key, value, target)
-    positions = tf.reshape(tf.range(tf.size(target)), tf.shape(target))[key]
+    positions = lib_ops.index(tf.reshape(tf.range(tf.size(target)), tf.shape(target)), key)
     updates = tf.broadcast_to(value, tf.shape(positions))
     flat = tf.tensor_scatter_nd_update(tf.reshape(target, [-1]), tf.reshape(positions, [-1, 1]),
                                        tf.reshape(updates, [-1]))
@@ -295,10 +298,12 @@ class Sequential(ModuleList):
         return x
 
 
-# The families of torch.nn, each in a module of its own; last, since they build on the above.
-from explorer.twin.lib_layers import *  # noqa: E402,F403
-from explorer.twin.lib_conv import *  # noqa: E402,F403
-from explorer.twin.lib_recurrent import *  # noqa: E402,F403
-from explorer.twin.lib_attention import *  # noqa: E402,F403
-from explorer.twin.lib_losses import *  # noqa: E402,F403
+# Op helpers, then the families of torch.nn, each in a module of its own; last, since they
+# build on the above.
 from explorer.twin.lib_activations import *  # noqa: E402,F403
+from explorer.twin.lib_attention import *  # noqa: E402,F403
+from explorer.twin.lib_conv import *  # noqa: E402,F403
+from explorer.twin.lib_layers import *  # noqa: E402,F403
+from explorer.twin.lib_losses import *  # noqa: E402,F403
+from explorer.twin.lib_ops import *  # noqa: E402,F403
+from explorer.twin.lib_recurrent import *  # noqa: E402,F403

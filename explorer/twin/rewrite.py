@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from explorer.twin import table
-from explorer.twin.limits import NoTwin
 from explorer.twin.kinds import TENSOR, Kinds
+from explorer.twin.limits import NoTwin
 from explorer.twin.rules import PREDICATES, Arg, BindError, bind, render
 from explorer.twin.scope import Recursion, comments, recursive_functions
 from explorer.twin.table import Rule
@@ -114,9 +114,10 @@ class Rewriter(Kinds):
               ) -> str | None:
         """The first rule that binds the call; None if none does."""
         scope_ok = node not in self.in_function
-        positional = ([receiver] if receiver else []) + [Arg(self.text_of(a), a) for a in node.args]
-        keywords = [(kw.arg, Arg(self.text_of(kw.value), kw.value, keyword=True))
-                    for kw in node.keywords]
+        positional = ([receiver] if receiver else []) + [
+            Arg(self.text_of(a), a, kind=self.kind(a)) for a in node.args]
+        keywords = [(kw.arg, Arg(self.text_of(kw.value), kw.value, keyword=True,
+                                 kind=self.kind(kw.value))) for kw in node.keywords]
         for rule in rules:
             if rule.module_level and not scope_ok:
                 continue
@@ -151,6 +152,10 @@ class Rewriter(Kinds):
             detail = "not with these arguments" if rules else None
             raise self.no_twin(node, f"{spelled}()", "outside_table", detail)
         func = node.func
+        if isinstance(func, ast.Name) and func.id in table.BUILTINS and len(node.args) == 1 \
+                and not node.keywords and self.is_tensor(node.args[0]) \
+                and getattr(self.owner.get(node), "name", None) != "inputs":  # never traced
+            return self.apply(table.BUILTINS[func.id], node)  # float(t): a number, off the graph
         rules = isinstance(func, ast.Attribute) and (
             table.METHODS.get(func.attr) or table.IN_PLACE.get(func.attr))
         if rules and self.receiver_is_tensor(node, func):
@@ -193,6 +198,19 @@ class Rewriter(Kinds):
         if reference:
             return reference
         raise self.no_twin(node, self.segment(node), "outside_table")
+
+    def subscript(self, node: ast.Subscript) -> str | None:
+        """``x[idx]`` and ``x[mask]`` with tensors in the key (TF's ``[]`` takes numbers and
+        slices only): tf.boolean_mask for a comparison, ``tt.index`` otherwise."""
+        if not isinstance(node.ctx, ast.Load) or not self.is_tensor(node.value):
+            return None
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if not any(self.is_tensor(p) for p in parts):
+            return None
+        value, key = self.text_of(node.value), self.text_of(node.slice)
+        if len(parts) == 1 and isinstance(parts[0], ast.Compare):
+            return f"tf.boolean_mask({value}, {key})"
+        return f"tt.index({value}, {key if len(parts) == 1 else f'tt.at[{key}]'})"
 
     def expression_statement(self, node: ast.Expr) -> str | None:
         """``h.add_(x)`` -> ``h = (h + x)``; initialisation calls (nn.init) -> ``pass``."""
@@ -280,7 +298,7 @@ HANDLERS = {ast.Call: Rewriter.call, ast.Attribute: Rewriter.attribute,
             ast.Name: Rewriter.attribute, ast.Expr: Rewriter.expression_statement,
             ast.Import: Rewriter.imports, ast.ImportFrom: Rewriter.imports,
             ast.ClassDef: Rewriter.class_def, ast.Assign: Rewriter.subscript_write,
-            ast.AugAssign: Rewriter.subscript_write}
+            ast.AugAssign: Rewriter.subscript_write, ast.Subscript: Rewriter.subscript}
 OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
              ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%"}
 

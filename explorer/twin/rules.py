@@ -1,7 +1,8 @@
 """Bind a torch call's arguments to a rule's signature and fill its TF template.
 
 Templates (see ``table``): ``{name}`` an argument's text, ``{name:p}`` the same in
-parentheses unless atomic, ``<...>`` written only when every argument inside was passed.
+parentheses unless atomic, ``{name:*}`` varargs as they were written (``a, b``), ``<...>``
+written only when every argument inside was passed.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 REQUIRED = object()
 ATOMIC = (ast.Name, ast.Constant, ast.Call, ast.Attribute, ast.Subscript, ast.List, ast.Tuple,
           ast.Dict, ast.Set)
-PLACEHOLDER = re.compile(r"\{(\w+)(:p)?\}")
+PLACEHOLDER = re.compile(r"\{(\w+)(:p|:\*)?\}")
 OPTIONAL = re.compile(r"<([^<>]*)>")
 
 
@@ -22,6 +23,7 @@ class Arg:
     node: ast.AST | None = None
     given: bool = True
     keyword: bool = False
+    kind: str | None = None   # what explorer.twin.kinds knows it holds ("tensor", ...)
 
     @property
     def paren(self) -> str:
@@ -50,6 +52,8 @@ PREDICATES = {
     "wants_grad": lambda v: "requires_grad" not in v or v["requires_grad"].text != "False",
     "ints": lambda v: all(_ints(a.node) for a in v.values() if isinstance(a, Arg) and a.given),
     "is_dtype": lambda v: v["dtype"].text in DTYPES,
+    "other_is_tensor": lambda v: v["other"].kind == "tensor",
+    "no_diagonal": lambda v: "diagonal" not in v,
 }
 DTYPES = {"tf.float16", "tf.float32", "tf.float64", "tf.int32", "tf.int64", "tf.bool"}
 
@@ -92,7 +96,7 @@ def render(template: str, values: dict) -> str | None:
     def fill(m: re.Match) -> str:
         value = values[m.group(1)]
         if isinstance(value, list):
-            return _shape(value)
+            return ", ".join(a.text for a in value) if m.group(2) == ":*" else _shape(value)
         return value.paren if m.group(2) else value.text
     return PLACEHOLDER.sub(fill, text)
 
@@ -103,7 +107,7 @@ def bind(spec: str, positional: list[Arg], keywords: list[tuple[str | None, Arg]
     params = _params(spec)
     values: dict = {}
     index, keyword_only = 0, False
-    for name, default, varargs in params:
+    for name, _default, varargs in params:
         if varargs:
             if name:
                 values[name], index = positional[index:], len(positional)

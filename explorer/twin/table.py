@@ -9,8 +9,15 @@ TensorFlow and ``tt`` is ``explorer.twin.lib``, the twin's runtime.
 """
 from __future__ import annotations
 
-from explorer.twin import (table_activations, table_attention, table_conv, table_layers,
-                           table_losses, table_recurrent)
+from explorer.twin import (
+    table_activations,
+    table_attention,
+    table_conv,
+    table_layers,
+    table_losses,
+    table_ops,
+    table_recurrent,
+)
 from explorer.twin.rules import FACTORY, Rule, extreme, infix, reduction, unary
 
 SHARED: dict[str, tuple[Rule, ...]] = {
@@ -28,8 +35,6 @@ SHARED: dict[str, tuple[Rule, ...]] = {
     "min": extreme("tf.reduce_min", "tt.min_dim", "tf.minimum"),
     "norm": (Rule("input, p=None, dim=None, keepdim=None",
                   "tf.norm({input}<, ord={p}><, axis={dim}><, keepdims={keepdim}>)"),),
-    "argmax": (Rule("input", "tf.argmax(tf.reshape({input}, [-1]))"),
-               Rule("input, dim, keepdim=None", "tf.argmax({input}, axis={dim})")),
     "softmax": (Rule("input, dim, dtype=None", "tf.nn.softmax({input}, axis={dim})"),),
     "log_softmax": (Rule("input, dim, dtype=None", "tf.nn.log_softmax({input}, axis={dim})"),),
     "matmul": (Rule("input, other", "tf.matmul({input}, {other})"),),
@@ -107,6 +112,7 @@ METHODS: dict[str, tuple[Rule, ...]] = {
     "float": (Rule("input", "tf.cast({input}, tf.float32)"),),
     "long": (Rule("input", "tf.cast({input}, tf.int64)"),),
     "to": (Rule("input, dtype", "tf.cast({input}, {dtype})", when="is_dtype"),
+           Rule("input, other", "tf.cast({input}, {other:p}.dtype)", when="other_is_tensor"),
            Rule("input, *args, non_blocking=None, device=None", "{input:p}")),
     "cpu": (Rule("input", "{input:p}"),), "cuda": (Rule("input", "{input:p}"),),
     "contiguous": (Rule("input", "{input:p}"),),
@@ -124,6 +130,17 @@ IN_PLACE: dict[str, tuple[Rule, ...]] = {
     "fill_": (Rule("input, value", "tf.fill(tf.shape({input}), {value})"),),
 }
 
+# The ops beyond these basics (indexing, scans, comparisons, shapes...): explorer.twin.table_ops
+FUNCTIONS.update(table_ops.FUNCTIONS)
+METHODS.update(table_ops.METHODS)
+IN_PLACE.update(table_ops.IN_PLACE)
+
+# Python's own conversions of a tensor: a number, which leaves the graph as in torch.
+BUILTINS: dict[str, tuple[Rule, ...]] = {
+    "float": (Rule("input", "tf.stop_gradient(tf.cast({input}, tf.float32))"),),
+    "int": (Rule("input", "tf.cast(tf.stop_gradient({input}), tf.int64)"),),
+}
+
 ATTRIBUTES: dict[str, str] = {"T": "tf.transpose({input})",
                               "mT": "tf.linalg.matrix_transpose({input})"}
 
@@ -139,8 +156,9 @@ CONSTANTS: dict[str, str] = {
 CLASSES = ("Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity", "Softmax", "LogSoftmax",
            "Sequential", "ModuleList", "Dropout", "Embedding", "Parameter")
 
-# The families of torch.nn (layers, convolutions, recurrent, attention, losses, activations): each adds
-# its classes (runtime in explorer.twin.lib_<family>) and the rules of its functional forms.
+# The families of torch.nn (layers, convolutions, recurrent, attention, losses, activations):
+# each adds its classes (runtime in explorer.twin.lib_<family>) and the rules of its
+# functional forms.
 FAMILIES = (table_layers, table_conv, table_recurrent, table_attention, table_losses,
             table_activations)
 CLASSES += tuple(name for family in FAMILIES for name in family.CLASSES)
