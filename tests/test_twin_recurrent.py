@@ -14,6 +14,8 @@ from tests.test_twin_table import assert_same, run_both
 
 twin = pytest.importorskip("explorer.twin")
 twin_run = pytest.importorskip("explorer.twin.run")  # imports TensorFlow once per session
+tf = pytest.importorskip("tensorflow")
+twin_lib = pytest.importorskip("explorer.twin.lib")
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
 
 # x: a batch of sequences (L=5, N=3, H_in=4); u: one unbatched sequence (L=6, H_in=4);
@@ -113,6 +115,47 @@ FLOW_ROWS: list[tuple[str, str, str, str]] = [
 ]
 
 
+# Packed batches: sequences of lengths 5, 2, 4 padded to 6 steps (batch first), and a list of
+# two sequences of lengths 4 and 2. The twin keeps them padded and masks the missing steps.
+PACKED = '''import torch
+import torch.nn as nn
+from torch.nn.utils.rnn import pack_padded_sequence, pack_sequence, pad_packed_sequence
+
+{module}
+
+
+def inputs():
+    return (torch.randn(3, 6, 4).requires_grad_(), torch.tensor([5, 2, 4]),
+            [torch.randn(4, 4).requires_grad_(), torch.randn(2, 4).requires_grad_()],
+            torch.randn(2, 3, 5).requires_grad_())
+
+
+def forward(x, lengths, seqs, h):
+{body}
+'''
+PACKED_ROWS: list[tuple[str, str, str, str]] = [
+    ("torch.nn.utils.rnn.pack_padded_sequence",
+     "lstm = nn.LSTM(4, 5, 2, batch_first=True, bidirectional=True)",
+     "packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)\n"
+     "    out, (h_n, c_n) = lstm(packed)\n"
+     "    padded, lens = pad_packed_sequence(out, batch_first=True, padding_value=-1.0)\n"
+     "    return padded, lens, h_n, c_n",
+     "tt.pack_padded_sequence(x, lengths, batch_first=True)"),
+    ("torch.nn.utils.rnn.pad_packed_sequence", "gru = nn.GRU(4, 5)",
+     "packed = nn.utils.rnn.pack_padded_sequence(x.transpose(0, 1), lengths, False, False)\n"
+     "    out, h_n = gru(packed, h[:1])\n"
+     "    return nn.utils.rnn.pad_packed_sequence(out, total_length=8)[0], h_n",
+     "tt.pad_packed_sequence(out, total_length=8)"),
+    ("torch.nn.utils.rnn.pack_sequence", "rnn = nn.RNN(4, 5, bidirectional=True)",
+     "out, h_n = rnn(pack_sequence(seqs))\n    return pad_packed_sequence(out)[0], h_n",
+     "rnn(tt.pack_sequence(seqs))"),
+    ("torch.nn.utils.rnn.pad_sequence", "",
+     "return (nn.utils.rnn.pad_sequence(seqs), nn.utils.rnn.pad_sequence(seqs, True, 0.5),\n"
+     "            nn.utils.rnn.pad_sequence(seqs, padding_side='left'))",
+     "tt.pad_sequence(seqs, batch_first=True, padding_value=0.5)"),
+]
+
+
 def _check(code: str, traced: bool) -> str:
     text, torch_run, outputs, grads = run_both(code, traced=traced)
     assert "torch" not in text  # nothing of torch left in the twin
@@ -137,8 +180,23 @@ def test_row_matches_torch(key: str, module: str, body: str, tf_text: str) -> No
     assert tf_text in text
 
 
+@pytest.mark.parametrize("key, module, body, tf_text", PACKED_ROWS,
+                         ids=[r[0].rpartition(".")[2] for r in PACKED_ROWS])
+def test_packed_row_matches_torch(key: str, module: str, body: str, tf_text: str) -> None:
+    text = _check(PACKED.format(module=module, body=f"    {body}"), traced=False)
+    assert tf_text in text
+
+
+def test_packed_sequence_has_no_flat_data() -> None:
+    """torch's .data holds only the steps that exist; the twin's batch stays padded, and
+    says so rather than hand back a tensor of another shape."""
+    packed = twin_lib.pack_sequence([tf.ones((3, 2)), tf.ones((1, 2))])
+    with pytest.raises(NotImplementedError, match="keeps a PackedSequence padded"):
+        packed.data
+
+
 def test_every_table_entry_has_a_row() -> None:
-    covered = {r[0].split("/")[0] for r in ROWS}
+    covered = {r[0].split("/")[0] for r in ROWS + PACKED_ROWS}
     keys = ({f"class:{k}" for k in table_recurrent.CLASSES} | set(table_recurrent.FUNCTIONS)
             | {f"method:{k}" for k in table_recurrent.METHODS})
     assert keys - covered == set()

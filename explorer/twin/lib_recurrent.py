@@ -18,19 +18,24 @@ from explorer.twin.lib import Module, _uniform, do_not_convert, dropout, linear
 from explorer.twin.lib_recurrent_cells import (ACTIVATIONS, GRUCell, LSTMCell, RNNCell, gru_cell,
                                                gru_step, lstm_cell, lstm_step, rnn_relu_cell,
                                                rnn_step, rnn_tanh_cell)
+from explorer.twin.lib_recurrent_packed import (PackedSequence, pack_padded_sequence,
+                                                pack_sequence, pad_packed_sequence, pad_sequence)
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "gru_cell", "lstm_cell",
-           "over_time", "rnn_relu_cell", "rnn_tanh_cell"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "PackedSequence", "RNN", "RNNCell", "gru_cell",
+           "lstm_cell", "over_time", "pack_padded_sequence", "pack_sequence",
+           "pad_packed_sequence", "pad_sequence", "rnn_relu_cell", "rnn_tanh_cell"]
 
 
 # -- the sequence modules: a layer and direction is one While over time ---------------------
 
 def over_time(step: Any, gates_x: tf.Tensor, state: tuple[tf.Tensor, ...], reverse: bool,
-              name: str) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
+              name: str, lengths: tf.Tensor | None = None,
+              ) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
     """``state = step(state, gates_x[t])`` for every t (backwards when ``reverse``): h at every
     step, and the last state. One tf.while_loop, so the graph holds one While whose body is the
     cell; the steps are read from and h written to TensorArrays, as Keras's TF backend does,
-    and the length may be known only when the graph runs."""
+    and the length may be known only when the graph runs. With ``lengths`` (a packed batch),
+    a sequence's steps past its end keep its state and output zeros."""
     with tf.name_scope(name):
         steps = gates_x.shape[0] if gates_x.shape[0] is not None else tf.shape(gates_x)[0]
         inputs = tf.TensorArray(gates_x.dtype, size=steps).unstack(gates_x)
@@ -38,11 +43,16 @@ def over_time(step: Any, gates_x: tf.Tensor, state: tuple[tf.Tensor, ...], rever
 
         def body(t: tf.Tensor, state: tuple, outputs: tf.TensorArray) -> tuple:
             i = steps - 1 - t if reverse else t
-            state = step(state, inputs.read(i))
-            return t + 1, state, outputs.write(i, state[0])
+            new = step(state, inputs.read(i))
+            if lengths is None:
+                return t + 1, new, outputs.write(i, new[0])
+            exists = tf.expand_dims(i < lengths, -1)  # (B, 1)
+            new = tuple(tf.where(exists, n, s) for n, s in zip(new, state))
+            return t + 1, new, outputs.write(i, tf.where(exists, new[0], tf.zeros_like(new[0])))
 
         _, state, outputs = tf.while_loop(lambda t, *_: t < steps, body, (0, state, outputs))
         return outputs.stack(), state
+
 
 class _Recurrent(Module):
     """torch.nn.RNNBase: per layer ``k`` and direction (``""``, ``"_reverse"``)
@@ -87,7 +97,11 @@ class _Recurrent(Module):
         return getattr(self, f"{kind}_{name}", None)
 
     @do_not_convert
-    def forward(self, input: tf.Tensor, hx: Any = None) -> tuple[tf.Tensor, Any]:
+    def forward(self, input: tf.Tensor | PackedSequence, hx: Any = None) -> tuple[Any, Any]:
+        if isinstance(input, PackedSequence):  # time first already, whatever batch_first says
+            x, final = self._layers(input.padded, self._initial(input.padded, hx, True),
+                                    input.lengths)
+            return PackedSequence(x, input.lengths), self._result(final)
         batched = input.shape.rank == 3
         x = input if batched else tf.expand_dims(input, 1)  # torch runs a batch of one
         if self.batch_first and batched:
@@ -97,7 +111,10 @@ class _Recurrent(Module):
             x = tf.transpose(x, [1, 0, 2])
         if not batched:
             x, final = tf.squeeze(x, 1), tuple(tf.squeeze(s, 1) for s in final)
-        return x, (final if self.states > 1 else final[0])
+        return x, self._result(final)
+
+    def _result(self, final: tuple[tf.Tensor, ...]) -> Any:
+        return final if self.states > 1 else final[0]  # (h_n, c_n), or h_n
 
     def _initial(self, x: tf.Tensor, hx: Any, batched: bool) -> tuple[tf.Tensor, ...]:
         """The states each ``(layers * directions, N, size)``: given, else torch's zeros."""
@@ -109,7 +126,7 @@ class _Recurrent(Module):
         return states if batched else tuple(tf.expand_dims(s, 1) for s in states)
 
     def _layers(self, x: tf.Tensor, states: tuple[tf.Tensor, ...],
-                ) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
+                lengths: tf.Tensor | None = None) -> tuple[tf.Tensor, tuple[tf.Tensor, ...]]:
         """Every layer over time-major ``x``: the last layer's h at every step, the last
         states stacked in torch's order (layer by layer, forward before reverse)."""
         finals = []
@@ -122,7 +139,8 @@ class _Recurrent(Module):
                 gates_x = linear(x, self._param("weight_ih", name), self._param("bias_ih", name))
                 output, final = over_time(self._step(name), gates_x, tuple(s[k] for s in states),
                                           reverse=bool(direction),
-                                          name=f"{type(self).__name__.lower()}_{name}")
+                                          name=f"{type(self).__name__.lower()}_{name}",
+                                          lengths=lengths)
                 outputs.append(output)
                 finals.append(final)
             x = tf.concat(outputs, axis=-1) if len(outputs) > 1 else outputs[0]
