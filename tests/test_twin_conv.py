@@ -70,7 +70,8 @@ ROWS: list[tuple[str, str, str, str]] = [
     *[(f"class:Lazy{kind}{n}d", f"lazy({arg})", f"nn.Lazy{kind}{n}d(4, 2",
        f"lazy = nn.Lazy{kind}{n}d(4, 2{extra})\nlazy(torch.randn({shape}))")
       for kind, extra in (("Conv", ", padding=1"), ("ConvTranspose", ", stride=2"))
-      for n, arg, shape in ((1, "s", "1, 3, 9"), (2, "x", "1, 3, 8, 7"), (3, "v", "1, 2, 5, 6, 4"))],
+      for n, arg, shape in ((1, "s", "1, 3, 9"), (2, "x", "1, 3, 8, 7"),
+                            (3, "v", "1, 2, 5, 6, 4"))],
     # pooling as modules
     ("class:MaxPool2d", "(pool(x), other(x), pool(x[0]))", "nn.MaxPool2d(2)",
      "pool = nn.MaxPool2d(2)\nother = nn.MaxPool2d((3, 2), stride=(2, 1), padding=1, "
@@ -118,7 +119,8 @@ ROWS: list[tuple[str, str, str, str]] = [
      "(F.conv2d(x, w2), F.conv2d(x, w2, b, 2, 1), F.conv2d(x, wg, groups=3, padding='same'), "
      "F.conv2d(x, w2, bias=b, stride=(1, 2), padding=(2, 0), dilation=2))",
      "tt.conv2d(x, w2, bias=b, stride=2, padding=1)", ""),
-    ("torch.conv2d", "torch.conv2d(x, w2, b, padding=1)", "tt.conv2d(x, w2, bias=b, padding=1)", ""),
+    ("torch.conv2d", "torch.conv2d(x, w2, b, padding=1)", "tt.conv2d(x, w2, bias=b, padding=1)",
+     ""),
     ("torch.nn.functional.conv1d", "(F.conv1d(s, w1), F.conv1d(s, w1, None, 2, 'valid', 2))",
      "tt.conv1d(s, w1)", ""),
     ("torch.conv1d", "torch.conv1d(s, w1, stride=2)", "tt.conv1d(s, w1, stride=2)", ""),
@@ -175,7 +177,7 @@ ROWS: list[tuple[str, str, str, str]] = [
      "(F.pad(x, (1, 2)), F.pad(x, (1, 2, 2, 0), value=0.5), F.pad(x, (2, 1, 1, 3), 'reflect'), "
      "F.pad(x, (1, 1, 2, 2), mode='replicate'), F.pad(s, (3, 2), 'circular'), "
      "F.pad(x, (-1, 2, 0, -2)), F.pad(v, (1, 1, 0, 2, 1, 0), 'replicate'))",
-     "tt.pad(x, (2, 1, 1, 3), mode='reflect')", ""),
+     "tt.mode_pad(x, (2, 1, 1, 3), mode='reflect')", ""),
     # data-dependent control flow around the family's layers: an If op in the traced graph
     ("control:Conv2d", "h = conv(x)\n    if h.sum() > 0:\n        h = pool(h)\n    else:\n"
                        "        h = F.avg_pool2d(h, 2)\n    return h", "if tf.reduce_sum(h) > 0",

@@ -12,7 +12,14 @@ import tensorflow as tf
 from explorer.twin import lib_conv_pad, lib_conv_pool
 from explorer.twin.lib import Module, _uniform, do_not_convert
 from explorer.twin.lib_conv_pad import *  # noqa: F403
-from explorer.twin.lib_conv_pad import batched, channels_first, channels_last, ntuple, pad, unbatched
+from explorer.twin.lib_conv_pad import (
+    batched,
+    channels_first,
+    channels_last,
+    mode_pad,
+    ntuple,
+    unbatched,
+)
 from explorer.twin.lib_conv_pool import *  # noqa: F403
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -79,7 +86,7 @@ def _conv(dims: int, input: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | None
                          f"{weight.shape[1]} x {groups} groups")
     pads = _conv_pads(padding, tuple(weight.shape[2:]), dilation)
     if any(p for pair in pads for p in pair):
-        x = pad(x, _flat(pads), PADDING_MODES[padding_mode])
+        x = mode_pad(x, _flat(pads), PADDING_MODES[padding_mode])
     y = _convolve(x, weight, stride, dilation, groups)
     return unbatched(_bias(y, bias), was_unbatched)
 
@@ -138,7 +145,7 @@ def _conv_transpose(dims: int, input: tf.Tensor, weight: tf.Tensor,
     kernel = weight.shape[2:]
     pads = [(d * (k - 1) - p, d * (k - 1) - p + o)
             for k, d, p, o in zip(kernel, dilation, padding, output_padding)]
-    x = pad(_spread(x, stride), _flat(pads))
+    x = mode_pad(_spread(x, stride), _flat(pads))
     y = _convolve(x, _transposed_weight(weight, groups), (1,) * dims, dilation, groups)
     return unbatched(_bias(y, bias), was_unbatched)
 
@@ -266,16 +273,33 @@ class ConvTranspose3d(_ConvTranspose):
     dims = 3
 
 
-def _lazy(base: type) -> type:
+class _Lazy:
     """``nn.Lazy<Conv>``: the signature without ``in_channels``; parameters stay None until
     the torch run's values are set, or the first input's channels are known."""
-    def __init__(self: Any, out_channels: int, *args: Any, **kwargs: Any) -> None:
-        base.__init__(self, 0, out_channels, *args, **kwargs)
-    return type(f"Lazy{base.__name__}", (base,), {"__init__": __init__,
-                                                  "__module__": __name__})
+
+    def __init__(self, out_channels: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(0, out_channels, *args, **kwargs)
 
 
-LazyConv1d, LazyConv2d, LazyConv3d = _lazy(Conv1d), _lazy(Conv2d), _lazy(Conv3d)
-LazyConvTranspose1d = _lazy(ConvTranspose1d)
-LazyConvTranspose2d = _lazy(ConvTranspose2d)
-LazyConvTranspose3d = _lazy(ConvTranspose3d)
+class LazyConv1d(_Lazy, Conv1d):
+    pass
+
+
+class LazyConv2d(_Lazy, Conv2d):
+    pass
+
+
+class LazyConv3d(_Lazy, Conv3d):
+    pass
+
+
+class LazyConvTranspose1d(_Lazy, ConvTranspose1d):
+    pass
+
+
+class LazyConvTranspose2d(_Lazy, ConvTranspose2d):
+    pass
+
+
+class LazyConvTranspose3d(_Lazy, ConvTranspose3d):
+    pass

@@ -2,14 +2,15 @@
 helpers the convolution and pooling twins share: torch's layout in, torch's layout out."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
 from explorer.twin.lib import Module, do_not_convert
 
-__all__ = ["pad", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
+__all__ = ["mode_pad", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
            "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d",
            "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
            "ZeroPad1d", "ZeroPad2d", "ZeroPad3d"]
@@ -72,11 +73,12 @@ def _constant(x: tf.Tensor, pairs: list[tuple[int, int]], value: float) -> tf.Te
 
 
 @do_not_convert
-def pad(input: tf.Tensor, pad: Sequence[int], mode: str = "constant",
-        value: float | None = None) -> tf.Tensor:
-    """``torch.nn.functional.pad``: constant (negative amounts crop), reflect, replicate and
-    circular. The non-constant modes gather each padded axis from a position table (one
-    Gather op per axis, whose gradient adds back into the positions read twice)."""
+def mode_pad(input: tf.Tensor, pad: Sequence[int], mode: str = "constant",
+             value: float | None = None) -> tf.Tensor:
+    """``torch.nn.functional.pad`` in each of torch's modes: constant (negative amounts
+    crop), reflect, replicate and circular. The non-constant modes gather each padded axis
+    from a position table (one Gather op per axis, whose gradient adds back into the
+    positions read twice)."""
     pairs = _pairs(pad, input.shape.rank)
     if mode == "constant":
         return _constant(input, pairs, 0.0 if value is None else value)
@@ -102,7 +104,7 @@ class _Pad(Module):
 
     @do_not_convert
     def forward(self, x: tf.Tensor) -> tf.Tensor:
-        return pad(x, self.padding, self.mode, self.value if self.mode == "constant" else None)
+        return mode_pad(x, self.padding, self.mode, self.value if self.mode == "constant" else None)
 
 
 class ZeroPad1d(_Pad):

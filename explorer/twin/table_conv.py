@@ -35,7 +35,7 @@ _FORMS: dict[str, tuple[Rule, ...]] = {
     **{f"lp_pool{n}d": _helper(f"lp_pool{n}d", LP_POOL, 2) for n in (1, 2, 3)},
     **{f"adaptive_{kind}_pool{n}d": _helper(f"adaptive_{kind}_pool{n}d", "input, output_size", 2)
        for kind in ("avg", "max") for n in (1, 2, 3)},
-    "pad": _helper("pad", "input, pad, mode='constant', value=None", 2),
+    "pad": _helper("mode_pad", "input, pad, mode='constant', value=None", 2),
 }
 
 # torch's own spellings of some (torch.conv2d, torch.max_pool2d...) take the same arguments;
