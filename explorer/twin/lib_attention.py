@@ -10,7 +10,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from explorer.twin.lib import Linear, Module, _uniform, do_not_convert, dropout, linear
+from explorer.twin.lib import Linear, Module, _uniform, do_not_convert, dropout
 
 __all__ = ["MultiheadAttention", "generate_square_subsequent_mask",
            "multi_head_attention_forward", "scaled_dot_product_attention"]
@@ -73,15 +73,25 @@ def _pad_column(mask: tf.Tensor | None) -> tf.Tensor | None:
     return None if mask is None else tf.pad(mask, [[0, 0]] * (mask.shape.rank - 1) + [[0, 1]])
 
 
+def _linear(x: tf.Tensor, weight: Any, bias: Any) -> tf.Tensor:
+    """``x @ weight.T + bias`` as one broadcasting MatMul: fewer ops than a tensordot (its
+    reshapes and transpose), so the twin's graph and its gradient trace faster."""
+    y = tf.matmul(x, weight, transpose_b=True)
+    return y if bias is None else y + bias
+
+
 def _projections(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, embed_dim: int,
                  in_proj_weight: Any, in_proj_bias: Any, separate: tuple | None,
                  ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """q, k, v: rows 0:E, E:2E, 2E:3E of the packed weight, or the three separate ones."""
+    """q, k, v: rows 0:E, E:2E, 2E:3E of the packed weight (one product where the inputs are
+    one tensor, as torch's _in_projection_packed), or the three separate weights."""
+    if separate is None and query is key and key is value:
+        return tuple(tf.split(_linear(query, in_proj_weight, in_proj_bias), 3, axis=-1))
     weights = separate if separate else tuple(
         in_proj_weight[i * embed_dim:(i + 1) * embed_dim] for i in range(3))
     biases = (None,) * 3 if in_proj_bias is None else tuple(
         in_proj_bias[i * embed_dim:(i + 1) * embed_dim] for i in range(3))
-    return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+    return tuple(_linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
 
 
 @do_not_convert
@@ -145,7 +155,7 @@ def multi_head_attention_forward(
     if training and dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     out = tf.reshape(tf.transpose(tf.matmul(weights, v), (1, 0, 2)), (length, batch, embed_dim))
-    out = linear(out, out_proj_weight, out_proj_bias)
+    out = _linear(out, out_proj_weight, out_proj_bias)
     weights = tf.reshape(weights, (batch, num_heads, length, source)) if need_weights else None
     if weights is not None and average_attn_weights:
         weights = tf.reduce_mean(weights, axis=1)
@@ -191,8 +201,10 @@ class MultiheadAttention(Module):
                 attn_mask: tf.Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[tf.Tensor, tf.Tensor | None]:
         seq_first = not (self.batch_first and query.shape.rank == 3)
-        if not seq_first:  # the functional form takes (L, N, E)
-            query, key, value = (tf.transpose(x, (1, 0, 2)) for x in (query, key, value))
+        if not seq_first:  # the functional form takes (L, N, E); one transpose per tensor
+            moved = {id(x): x for x in (query, key, value)}
+            moved = {k: tf.transpose(x, (1, 0, 2)) for k, x in moved.items()}
+            query, key, value = (moved[id(x)] for x in (query, key, value))
         out, weights = multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
             self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,

@@ -10,7 +10,8 @@ from typing import Any, Callable
 import tensorflow as tf
 
 from explorer.twin.lib import Dropout, Linear, Module, ModuleList, do_not_convert
-from explorer.twin.lib_attention import MultiheadAttention, generate_square_subsequent_mask
+from explorer.twin.lib_attention import (MultiheadAttention, _linear,
+                                         generate_square_subsequent_mask)
 
 __all__ = ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
            "TransformerEncoderLayer"]
@@ -72,7 +73,9 @@ class _Block(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x: tf.Tensor, last_dropout: Dropout) -> tf.Tensor:
-        return last_dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        # linear1/linear2 by their weights, as one MatMul each (see lib_attention._linear)
+        h = self.activation(_linear(x, self.linear1.weight, self.linear1.bias))
+        return last_dropout(_linear(self.dropout(h), self.linear2.weight, self.linear2.bias))
 
 
 class TransformerEncoderLayer(_Block):
