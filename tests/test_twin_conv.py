@@ -76,6 +76,9 @@ ROWS: list[tuple[str, str, str, str]] = [
     ("class:MaxPool2d", "(pool(x), other(x), pool(x[0]))", "nn.MaxPool2d(2)",
      "pool = nn.MaxPool2d(2)\nother = nn.MaxPool2d((3, 2), stride=(2, 1), padding=1, "
      "dilation=(2, 1), ceil_mode=True)"),
+    ("class:MaxPool2d/indices", "(*pool(x), *pool(x[1]))", "return_indices=True",
+     "pool = nn.MaxPool2d(3, stride=2, padding=1, dilation=(1, 2), return_indices=True, "
+     "ceil_mode=True)"),
     ("class:MaxPool1d", "(pool(s), other(s))", "nn.MaxPool1d(2)",
      "pool = nn.MaxPool1d(2)\nother = nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True)"),
     ("class:MaxPool3d", "(pool(v), other(v))", "nn.MaxPool3d(2",
@@ -99,8 +102,10 @@ ROWS: list[tuple[str, str, str, str]] = [
      "pool = nn.AdaptiveAvgPool3d((2, 4, 3))"),
     ("class:AdaptiveMaxPool2d", "(pool(x), other(x))", "nn.AdaptiveMaxPool2d(",
      "pool = nn.AdaptiveMaxPool2d(3)\nother = nn.AdaptiveMaxPool2d((5, None))"),
-    ("class:AdaptiveMaxPool1d", "pool(s)", "nn.AdaptiveMaxPool1d(4)",
-     "pool = nn.AdaptiveMaxPool1d(4)"),
+    ("class:AdaptiveMaxPool2d/indices", "pool(x)", "return_indices=True",
+     "pool = nn.AdaptiveMaxPool2d((3, 5), return_indices=True)"),
+    ("class:AdaptiveMaxPool1d", "(pool(s), *indexed(s))", "nn.AdaptiveMaxPool1d(4)",
+     "pool = nn.AdaptiveMaxPool1d(4)\nindexed = nn.AdaptiveMaxPool1d(5, return_indices=True)"),
     ("class:AdaptiveMaxPool3d", "pool(v)", "nn.AdaptiveMaxPool3d(",
      "pool = nn.AdaptiveMaxPool3d((3, 2, 4))"),
     ("class:LPPool2d", "(pool(x), other(x))", "nn.LPPool2d(2, 2)",
@@ -144,9 +149,15 @@ ROWS: list[tuple[str, str, str, str]] = [
      "F.max_pool2d(x, kernel_size=(2, 3), stride=1, dilation=(2, 1)))",
      "tt.max_pool2d(x, kernel_size=2)", ""),
     ("torch.max_pool2d", "torch.max_pool2d(x, 3, 2)", "tt.max_pool2d(x, kernel_size=3", ""),
-    ("torch.nn.functional.max_pool1d", "F.max_pool1d(s, 2, ceil_mode=True)", "tt.max_pool1d(", ""),
+    ("torch.nn.functional.max_pool1d",
+     "(F.max_pool1d(s, 2, ceil_mode=True), *F.max_pool1d(s, 3, 2, 1, return_indices=True))",
+     "tt.max_pool1d(", ""),
+    ("torch.nn.functional.max_pool2d/indices", "F.max_pool2d(x, 2, return_indices=True)",
+     "return_indices=True", ""),
     ("torch.max_pool1d", "torch.max_pool1d(s, 3, 1, 1)", "tt.max_pool1d(s", ""),
-    ("torch.nn.functional.max_pool3d", "F.max_pool3d(v, 2, padding=1)", "tt.max_pool3d(v", ""),
+    ("torch.nn.functional.max_pool3d",
+     "(F.max_pool3d(v, 2, padding=1), *F.max_pool3d(v, 2, 1, return_indices=True))",
+     "tt.max_pool3d(v", ""),
     ("torch.max_pool3d", "torch.max_pool3d(v, 2)", "tt.max_pool3d(v", ""),
     ("torch.nn.functional.avg_pool2d",
      "(F.avg_pool2d(x, 2), F.avg_pool2d(x, 3, 2, 1, True, False), "
@@ -171,7 +182,8 @@ ROWS: list[tuple[str, str, str, str]] = [
      "tt.adaptive_max_pool2d(x", ""),
     ("torch.nn.functional.adaptive_max_pool1d", "F.adaptive_max_pool1d(s, 5)",
      "tt.adaptive_max_pool1d(s, 5)", ""),
-    ("torch.nn.functional.adaptive_max_pool3d", "F.adaptive_max_pool3d(v, 2)",
+    ("torch.nn.functional.adaptive_max_pool3d",
+     "(F.adaptive_max_pool3d(v, 2), *F.adaptive_max_pool3d(v, (2, 4, 3), return_indices=True))",
      "tt.adaptive_max_pool3d(v, 2)", ""),
     ("torch.nn.functional.pad",
      "(F.pad(x, (1, 2)), F.pad(x, (1, 2, 2, 0), value=0.5), F.pad(x, (2, 1, 1, 3), 'reflect'), "
@@ -282,19 +294,6 @@ def test_compare_end_to_end(code: str) -> None:
     result = compare(code)
     assert result["status"] == "ok", result.get("message")
     assert result["equivalent"] is True, result.get("message")
-
-
-def test_return_indices_is_refused_not_ignored() -> None:
-    """Indices are not part of the twin: F.max_pool2d's call binds no rule; the module's
-    twin raises at run time. Neither gives a result without them."""
-    functional = NET.replace("self.pool(torch.relu(self.conv1(x)))",
-                             "F.max_pool2d(self.conv1(x), 2, return_indices=True)[0]")
-    with pytest.raises(NoTwin, match="not with these arguments"):
-        translate(functional)
-    module = NET.replace("ceil_mode=True)", "ceil_mode=True, return_indices=True)").replace(
-        "self.pool(torch.relu(self.conv1(x)))", "self.pool(torch.relu(self.conv1(x)))[0]")
-    result = compare(module)
-    assert result["status"] != "ok" and "return_indices" in result["message"]
 
 
 def test_fractional_max_pool_has_no_twin() -> None:

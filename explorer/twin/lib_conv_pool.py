@@ -60,13 +60,42 @@ def _geometry(dims: int, x: tf.Tensor, kernel_size: Any, stride: Any, padding: A
 def _max_pool(dims: int, input: tf.Tensor, kernel_size: Any, stride: Any = None,
               padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
               return_indices: bool = False) -> tf.Tensor:
-    if return_indices:
-        raise NotImplementedError("the twin's max pooling does not return indices "
-                                  "(return_indices=True); pool without them")
     x, was_unbatched = batched(input, dims)
     kernel, stride, dilation, pads = _geometry(dims, x, kernel_size, stride, padding, dilation,
                                                ceil_mode)
+    if return_indices:
+        tables = []
+        for n, k, s, (p, _), d in zip(x.shape[2:], kernel, stride, pads, dilation):
+            out = _windows(n, k, s, p, d, ceil_mode)[0]
+            read = np.arange(out)[:, None] * s + np.arange(k)[None, :] * d - p
+            tables.append(np.where((read >= 0) & (read < n), read, -1))
+        return tuple(unbatched(y, was_unbatched) for y in _max_with_indices(x, tables))
     return unbatched(_pool(x, "MAX", kernel, stride, pads, dilation, -math.inf), was_unbatched)
+
+
+def _max_with_indices(x: tf.Tensor, tables: list[np.ndarray]) -> tuple[tf.Tensor, tf.Tensor]:
+    """Each window's max and torch's index of it (flat over the spatial dims, per channel),
+    for windows given per dim as tables (output position, offset) -> input position, -1 for
+    padding. The windows are gathered from the flattened input, padding reading a -inf
+    slot after it; tf.argmax takes the first maximum, as torch does."""
+    dims, spatial = len(tables), x.shape[2:]
+    size = math.prod(spatial)
+    flat, valid = np.zeros([1] * 2 * dims, np.int64), np.ones([1] * 2 * dims, bool)
+    for i, table in enumerate(tables):
+        shape = [1] * 2 * dims
+        shape[i], shape[dims + i] = table.shape
+        part = table.reshape(shape)
+        flat, valid = flat + part * math.prod(spatial[i + 1:]), valid & (part >= 0)
+    outs = flat.shape[:dims]
+    flat = np.where(valid, flat, size).reshape(math.prod(outs), -1)
+    rows = tf.pad(tf.reshape(x, [-1, x.shape[1], size]), [[0, 0], [0, 0], [0, 1]],
+                  constant_values=-math.inf)
+    windows = tf.gather(rows, flat, axis=2)  # (N, C, output positions, window)
+    best = tf.argmax(windows, axis=-1)
+    indices = tf.gather(flat.reshape(-1), tf.range(flat.shape[0], dtype=tf.int64)
+                        * flat.shape[1] + best)
+    shape = [-1, x.shape[1], *outs]
+    return tf.reshape(tf.reduce_max(windows, axis=-1), shape), tf.reshape(indices, shape)
 
 
 def _avg_pool(dims: int, input: tf.Tensor, kernel_size: Any, stride: Any = None,
@@ -128,10 +157,15 @@ def _adaptive(dims: int, input: tf.Tensor, output_size: Any, reduce: Any) -> tf.
 
 def _adaptive_max(dims: int, input: tf.Tensor, output_size: Any,
                   return_indices: bool = False) -> tf.Tensor:
-    if return_indices:
-        raise NotImplementedError("the twin's adaptive max pooling does not return indices "
-                                  "(return_indices=True); pool without them")
-    return _adaptive(dims, input, output_size, tf.reduce_max)
+    if not return_indices:
+        return _adaptive(dims, input, output_size, tf.reduce_max)
+    x, was_unbatched = batched(input, dims)
+    tables = []
+    for n, out in zip(x.shape[2:], ntuple(output_size, dims)):
+        bins = _bins(n, n if out is None else out)
+        width = max(b - a for a, b in bins)  # shorter windows repeat their last position
+        tables.append(np.array([[min(a + i, b - 1) for i in range(width)] for a, b in bins]))
+    return tuple(unbatched(y, was_unbatched) for y in _max_with_indices(x, tables))
 
 
 def _adaptive_avg(dims: int, input: tf.Tensor, output_size: Any) -> tf.Tensor:
