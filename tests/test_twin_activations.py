@@ -69,7 +69,8 @@ ROWS: list[tuple[str, str, str, str]] = [
     ("torch.threshold", "torch.threshold(v, 1.0, 0.0)", "tt.threshold(", ""),
     ("torch.rrelu", "torch.rrelu(v)", "tt.rrelu(", ""),
     ("method:hardshrink", "v.hardshrink(0.5)", "tt.hardshrink(", ""),
-    ("method:prelu", "v.prelu(slope)", "tt.prelu(", "slope = torch.tensor([0.2], requires_grad=True)"),
+    ("method:prelu", "v.prelu(slope)", "tt.prelu(",
+     "slope = torch.tensor([0.2], requires_grad=True)"),
     # modules
     *[(f"class:{name}", "act(v)", f"nn.{name}({args})",
        f"act = nn.{name}({args})\nact.eval()")
@@ -141,10 +142,12 @@ def test_rrelu_in_training_mode_says_why() -> None:
         run_both(code, traced=False)
 
 
-def test_unknown_gelu_approximation_fails_like_torch() -> None:
-    code = SNIPPET.format(module="act = nn.GELU(approximate='sigmoid')", body="    return act(w)")
-    with pytest.raises(Exception):
-        run_both(code, traced=False)
+def test_unknown_gelu_approximation_is_refused() -> None:
+    """torch refuses an approximation other than 'none' and 'tanh'; so does the twin."""
+    from explorer.twin import lib as tt
+
+    with pytest.raises(ValueError, match="approximate argument must be either none or tanh"):
+        tt.gelu(tt.tf.ones(3), approximate="sigmoid")
 
 
 @pytest.mark.parametrize("module, body", [

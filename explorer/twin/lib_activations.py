@@ -163,23 +163,47 @@ class _Function(Module):
         return type(self).function(input, **self.options)
 
 
-def _module(name: str, function: Any, doc: str) -> type:
-    """A ``_Function`` subclass with no options: SiLU, Mish and the like."""
-    def __init__(self: _Function, inplace: bool = False) -> None:
-        _Function.__init__(self)
-    return type(name, (_Function,), {"function": staticmethod(function), "__init__": __init__,
-                                     "__doc__": doc})
+class _Plain(_Function):
+    """A function with no options (``inplace`` aside)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
 
 
-SiLU = _module("SiLU", tf.nn.silu, "x * sigmoid(x).")
-SELU = _module("SELU", selu, "scale * elu(x, alpha).")
-ReLU6 = _module("ReLU6", tf.nn.relu6, "min(max(x, 0), 6); no gradient at either end.")
-Mish = _module("Mish", mish, "x * tanh(softplus(x)).")
-Hardswish = _module("Hardswish", hardswish, "torch's piecewise x(x+3)/6.")
-Hardsigmoid = _module("Hardsigmoid", hardsigmoid, "relu6(x + 3) / 6.")
-LogSigmoid = _module("LogSigmoid", tf.math.log_sigmoid, "log(sigmoid(x)), stably.")
-Softsign = _module("Softsign", tf.nn.softsign, "x / (1 + |x|).")
-Tanhshrink = _module("Tanhshrink", tanhshrink, "x - tanh(x).")
+class SiLU(_Plain):
+    function = staticmethod(tf.nn.silu)
+
+
+class SELU(_Plain):
+    function = staticmethod(selu)
+
+
+class ReLU6(_Plain):
+    function = staticmethod(tf.nn.relu6)  # no gradient at either end, as torch's
+
+
+class Mish(_Plain):
+    function = staticmethod(mish)
+
+
+class Hardswish(_Plain):
+    function = staticmethod(hardswish)
+
+
+class Hardsigmoid(_Plain):
+    function = staticmethod(hardsigmoid)
+
+
+class LogSigmoid(_Plain):
+    function = staticmethod(tf.math.log_sigmoid)
+
+
+class Softsign(_Plain):
+    function = staticmethod(tf.nn.softsign)
+
+
+class Tanhshrink(_Plain):
+    function = staticmethod(tanhshrink)
 
 
 class GELU(_Function):
