@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from explorer.graph import Graph
@@ -58,6 +59,13 @@ ROWS: list[tuple[str, str, str, str]] = [
      "lstm = nn.LSTM(4, 5, 2, bias=False, proj_size=3, bidirectional=True)",
      "out, (h_n, c_n) = lstm(u)\n    again, (h2, c2) = lstm(u, (h_n, c_n))\n"
      "    return out, h_n, c_n, again, h2, c2", "proj_size=3"),
+    ("class:LSTM/in-a-module-flatten_parameters",
+     "class Tagger(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+     "        self.lstm = nn.LSTM(4, 5, batch_first=True, bidirectional=True)\n"
+     "        self.fc = nn.Linear(10, 3)\n\n    def forward(self, x):\n"
+     "        self.lstm.flatten_parameters()\n        out, _ = self.lstm(x)\n"
+     "        return self.fc(out).log_softmax(-1)\n\n\nmodel = Tagger()",
+     "return model(x)", "self.lstm.flatten_parameters()"),
     ("class:GRU", "gru = nn.GRU(4, 5)", "out, h_n = gru(x)\n    return out, h_n", "nn.GRU(4, 5)"),
     ("class:GRU/layers-bidirectional-h0-batch_first",
      "gru = nn.GRU(4, 5, 2, batch_first=True, bidirectional=True)",
@@ -193,6 +201,20 @@ def test_packed_sequence_has_no_flat_data() -> None:
     packed = twin_lib.pack_sequence([tf.ones((3, 2)), tf.ones((1, 2))])
     with pytest.raises(NotImplementedError, match="keeps a PackedSequence padded"):
         packed.data
+
+
+def test_dropout_between_layers() -> None:
+    """Train mode drops units between layers, not after the last; the check's setting keeps
+    every unit, which gives the eval-mode result (checked against torch above)."""
+    x = tf.random.normal((5, 3, 4))
+    lstm = twin_lib.LSTM(4, 5, 3, dropout=0.5)
+    evaluated = lstm.eval()(x)[0].numpy()
+    lstm.train()
+    with twin_lib.identity_dropout():
+        np.testing.assert_array_equal(lstm(x)[0].numpy(), evaluated)
+    assert not np.allclose(lstm(x)[0].numpy(), evaluated)
+    single = twin_lib.GRU(4, 5, 1, dropout=0.5)  # one layer: nothing between layers
+    np.testing.assert_array_equal(single(x)[0].numpy(), single.eval()(x)[0].numpy())
 
 
 def test_every_table_entry_has_a_row() -> None:
