@@ -36,8 +36,12 @@ def inputs():
 
 
 def forward({params}):
-    return module({call})
+    {body}
 """
+
+
+class SampleError(Exception):
+    """module_db's sample does not run in PyTorch itself: nothing for a twin to match."""
 
 
 @dataclass
@@ -45,7 +49,7 @@ class Row:
     """One module class of the census: what its snippet got."""
 
     name: str
-    outcome: str        # equivalent, not-equivalent, no-twin, error, unwritable
+    outcome: str        # equivalent, not-equivalent, no-twin, error, torch-error, unwritable
     detail: str = ""    # no-twin reason and construct, or the error's first line
 
     @property
@@ -122,6 +126,28 @@ def _has_tensor(value: object) -> bool:
     return False
 
 
+def leaf_paths(result: object) -> list[tuple[int, ...]]:
+    """Where the tensors of a module's result are: () for a tensor, else index paths through
+    its tuples, in order (an LSTM's ``output, (h, c)`` -> (0,), (1, 0), (1, 1))."""
+    paths, stack = [], [((), result)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, torch.Tensor):
+            paths.append(path)
+        elif isinstance(item, (tuple, list)):
+            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(item))))
+    return paths
+
+
+def return_statement(call: str, paths: list[tuple[int, ...]]) -> str:
+    """forward's body: the module's result as a tensor or a flat tuple of tensors, as the
+    snippet contract asks."""
+    if paths == [()]:
+        return f"return module({call})"
+    picks = ", ".join("out" + "".join(f"[{i}]" for i in path) for path in paths)
+    return f"out = module({call})\n    return {picks}"
+
+
 def snippet_for(module_info: object) -> str:
     """The snippet of ``module_info``'s first CPU float32 training sample."""
     torch.manual_seed(0)
@@ -143,8 +169,14 @@ def snippet_for(module_info: object) -> str:
             call.append(f"{key}={key}")
         else:
             call.append(f"{key}={literal(value)}")
+    try:
+        module = module_info.module_cls(*ctor.args, **ctor.kwargs)
+        paths = leaf_paths(module(*fwd.args, **fwd.kwargs))
+    except Exception as exc:  # module_db's own sample may fail (a dtype it does not test)
+        raise SampleError(f"the sample fails in torch itself: {type(exc).__name__}: "
+                          f"{exc}") from None
     return SNIPPET.format(module_level=module_level, inputs=", ".join(values),
-                          params=", ".join(params), call=", ".join(call))
+                          params=", ".join(params), body=return_statement(", ".join(call), paths))
 
 
 def row_for(name: str, result: dict) -> Row:
@@ -171,6 +203,9 @@ def census(only: str | None = None) -> list[Row]:
             continue
         try:
             code = snippet_for(info)
+        except SampleError as exc:
+            rows.append(Row(name, "torch-error", str(exc)[:160]))
+            continue
         except Exception as exc:  # a sample the writer cannot express
             rows.append(Row(name, "unwritable", f"{type(exc).__name__}: {exc}"[:160]))
             continue
