@@ -217,3 +217,47 @@ def test_every_course_example_checks_equivalent(path: Path) -> None:
 def test_cuda_run_is_compared_with_the_cpu_twin() -> None:
     result = compare("example_rnn_two_lengths", device="cuda")
     assert result["equivalent"] is True, result["message"]
+
+
+# Loops with a tensor-dependent exit: (snippet, its LIMIT line, a limit that exits at the
+# first step, one that never exits, the ops the static graph must hold)
+EXITS = [("twin_break_modulelist", "LIMIT = 1.5", "0.0", "1e9", IF_OPS),
+         ("twin_return_range", "LIMIT = 3.0", "-1e9", "1e9", IF_OPS),
+         ("twin_break_tensor", "LIMIT = 2.0", "0.0", "1e9", WHILE_OPS)]
+
+
+@pytest.mark.parametrize("name, line, early, never, kinds", EXITS, ids=[e[0] for e in EXITS])
+def test_tensor_exits_from_loops_match_torch(name: str, line: str, early: str, never: str,
+                                             kinds: tuple) -> None:
+    """Outputs and every gradient equal torch's for inputs that leave the loop at once and
+    that never do; the static graph holds an If per unrolled step (or one While)."""
+    code = (SNIPPETS / f"{name}.py").read_text()
+    values = []
+    for limit in (early, never):
+        variant = code.replace(line, line.split("=")[0] + f"= {limit}")
+        result = twin.compare(variant)
+        graph = graph_of(result)
+        assert result["equivalent"] is True, result["message"]
+        assert result["tf_code"].count("\n") == variant.count("\n")  # the same lines
+        counts = ops(graph)
+        assert sum(counts[op] for op in kinds) >= (1 if kinds == WHILE_OPS else 3)
+        values.append(result["torch"]["output"]["value"])
+    assert values[0] != values[1]  # the exit changed what torch computed
+
+
+def test_break_in_a_loop_is_a_flag_on_the_same_lines() -> None:
+    code = (SNIPPETS / "twin_break_modulelist.py").read_text()
+    text = twin.translate(code).code.splitlines()
+    start = line_of("twin_break_modulelist", "def forward(self, x)") - 1
+    assert text[start:start + 5] == [
+        "    def forward(self, x, stopped=False):", "        for layer in self.layers:",
+        "            if not stopped: x = tf.tanh(layer(x)) * 2",
+        "            if not stopped and (tf.norm(x) > LIMIT):", "                stopped = True"]
+
+
+def test_a_loop_exit_the_flag_cannot_hold_is_a_no_twin() -> None:
+    code = ("import torch\n\n\ndef forward(x):\n    for i in range(3):\n        x = x * 2\n"
+            "        if x.sum() > 1:\n            return x + 1\n    return x\n")
+    with pytest.raises(twin.NoTwin) as caught:
+        twin.translate(code)
+    assert (caught.value.line, caught.value.reason) == (8, "loop_exit")

@@ -70,6 +70,8 @@ class Kinds(Scope):
             return self.kind(node.operand)
         if isinstance(node, ast.Compare):
             return self._either(node.left, *node.comparators)
+        if isinstance(node, ast.BoolOp):
+            return self._either(*node.values)
         if isinstance(node, ast.IfExp):
             return self._either(node.body, node.orelse)
         if isinstance(node, ast.Subscript):

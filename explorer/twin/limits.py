@@ -51,6 +51,12 @@ REASONS: dict[str, str] = {
         "it could not tell whether this receiver is one. Rewriting an object's method as a "
         "tensor op could silently change what the code does, so it does not guess: edit the "
         "TF code, or bind the value from a torch call the twin can see."),
+    "loop_exit": (
+        "AutoGraph unrolls a Python for loop (over a list, a ModuleList or a range) while "
+        "tracing, so a break or return that depends on a tensor would need the number of "
+        "steps before the values exist. The twin rewrites such an exit into a flag that skips "
+        "the remaining steps (an If per step), but not in this shape; a tf.while_loop over an "
+        "index, with the exit in its condition, is the static form."),
     "item_assignment": (
         "Writing into part of a tensor (x[i] = v) changes memory in place. Tensors in a "
         "TensorFlow graph are immutable values: every op makes a new tensor, so the static "

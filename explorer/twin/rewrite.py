@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from explorer.twin import table
 from explorer.twin.kinds import TENSOR, Kinds
 from explorer.twin.limits import NoTwin
+from explorer.twin.loops import LoopPlan
 from explorer.twin.rules import PREDICATES, Arg, BindError, bind, render
 from explorer.twin.scope import Recursion, comments, recursive_functions
 from explorer.twin.table import Rule
@@ -36,6 +37,11 @@ class Rewriter(Kinds):
         # collect=True: every construct without a rule is noted here, and the walk goes on
         self.found: dict[tuple, NoTwin] | None = {} if collect else None
         self.noted: set[ast.AST] = set()
+        self.loops = LoopPlan(self)
+        for problem in self.loops.problems:
+            if self.found is None:
+                raise problem
+            self.found[(problem.line, 0, problem.construct)] = problem
 
     # -- edits -----------------------------------------------------------------------------
     def output(self) -> str:
@@ -72,7 +78,18 @@ class Rewriter(Kinds):
         return self.cache[node]
 
     def translate(self, node: ast.AST) -> str | None:
-        """The TF text replacing ``node``, or None to look inside it."""
+        """The TF text replacing ``node``, or None to look inside it; a loop's guard flag
+        (explorer.twin.loops) goes around the node's own translation."""
+        edit = self.loops.edits.get(node)
+        if edit is None:
+            return self.translate_node(node)
+        if edit.replace is not None:
+            return edit.replace
+        text = self.translate_node(node)
+        text = text if text is not None else self.splice(node, *self.span(node))
+        return f"{edit.before}{text}{edit.after}"
+
+    def translate_node(self, node: ast.AST) -> str | None:
         handler = HANDLERS.get(type(node))
         if handler is None:
             return None
