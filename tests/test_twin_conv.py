@@ -79,8 +79,9 @@ ROWS: list[tuple[str, str, str, str]] = [
     ("class:MaxPool2d/indices", "(*pool(x), *pool(x[1]))", "return_indices=True",
      "pool = nn.MaxPool2d(3, stride=2, padding=1, dilation=(1, 2), return_indices=True, "
      "ceil_mode=True)"),
-    ("class:MaxPool1d", "(pool(s), other(s))", "nn.MaxPool1d(2)",
-     "pool = nn.MaxPool1d(2)\nother = nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True)"),
+    ("class:MaxPool1d", "(pool(s), other(s), apart(s))", "nn.MaxPool1d(2)",
+     "pool = nn.MaxPool1d(2)\nother = nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True)\n"
+     "apart = nn.MaxPool1d(2, stride=3)"),
     ("class:MaxPool3d", "(pool(v), other(v))", "nn.MaxPool3d(2",
      "pool = nn.MaxPool3d(2, padding=1)\nother = nn.MaxPool3d((2, 3, 2), stride=1, dilation=2)"),
     ("class:AvgPool2d", "(pool(x), other(x), exclude(x), divided(x), pool(x[1]))",
@@ -110,7 +111,8 @@ ROWS: list[tuple[str, str, str, str]] = [
      "pool = nn.AdaptiveMaxPool3d((3, 2, 4))"),
     ("class:LPPool2d", "(pool(x), other(x))", "nn.LPPool2d(2, 2)",
      "pool = nn.LPPool2d(2, 2)\nother = nn.LPPool2d(1.5, (3, 2), stride=2, ceil_mode=True)"),
-    ("class:LPPool1d", "pool(s.abs())", "nn.LPPool1d(3, 2)", "pool = nn.LPPool1d(3, 2)"),
+    ("class:LPPool1d", "(pool(s.abs()), apart(s))", "nn.LPPool1d(3, 2)",
+     "pool = nn.LPPool1d(3, 2)\napart = nn.LPPool1d(2, 2, stride=3)"),
     ("class:LPPool3d", "pool(v)", "nn.LPPool3d(2, 2)", "pool = nn.LPPool3d(2, 2)"),
     # padding as modules
     *[(f"class:{kind}{n}d", f"(pad({arg}), other({arg}))", f"nn.{kind}{n}d(",

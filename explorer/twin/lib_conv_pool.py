@@ -36,11 +36,12 @@ def _pool(x: tf.Tensor, kind: str, kernel: tuple, stride: tuple, pads: list[tupl
           dilation: tuple, fill: float) -> tf.Tensor:
     """A VALID tf.nn.pool over channels-first ``x`` padded with ``fill``."""
     x = tf.pad(x, [[0, 0], [0, 0], *pads], constant_values=fill)
-    dilated = any(d > 1 for d in dilation)
-    # tf.nn.pool refuses strides with dilations: pool densely, then subsample.
-    y = tf.nn.pool(channels_last(x), list(kernel), kind, strides=[1] * len(kernel) if dilated
+    # tf.nn.pool refuses strides with dilations, and strides longer than the window: pool
+    # densely then, and subsample.
+    dense = any(d > 1 for d in dilation) or any(s > k for s, k in zip(stride, kernel))
+    y = tf.nn.pool(channels_last(x), list(kernel), kind, strides=[1] * len(kernel) if dense
                    else list(stride), padding="VALID", dilations=list(dilation))
-    if dilated and any(s > 1 for s in stride):
+    if dense and any(s > 1 for s in stride):
         y = y[(slice(None), *(slice(None, None, s) for s in stride))]
     return channels_first(y)
 
