@@ -71,7 +71,9 @@ def batch_norm(input: tf.Tensor, running_mean: Any, running_var: Any, weight: An
     axes = [0, *range(2, rank)]
     if training:
         n = _count(input, axes)
-        if n <= 1:
+        if n == 0:  # an empty batch: torch returns it and leaves the statistics as they are
+            return input
+        if n == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got "
                              f"input size {input.shape.as_list()}")
         mean, var = _moments(input, axes)
@@ -193,12 +195,12 @@ class _Norm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = _ones(num_features) if affine else None
-        self.bias = _zeros(num_features) if affine else None
+        self.bias = _zeros(num_features) if affine and bias else None
         self.running_mean = tf.Variable(tf.zeros((num_features,)), trainable=False) \
             if track_running_stats else None
         self.running_var = tf.Variable(tf.ones((num_features,)), trainable=False) \
@@ -247,8 +249,8 @@ class BatchNorm3d(_BatchNorm):
 class _InstanceNorm(_Norm):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
 
     @do_not_convert
     def forward(self, x: tf.Tensor) -> tf.Tensor:
@@ -294,13 +296,14 @@ class LayerNorm(Module):
 
 class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 affine: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
         self.weight = _ones(num_channels) if affine else None
-        self.bias = _zeros(num_channels) if affine else None
+        self.bias = _zeros(num_channels) if affine and bias else None
 
     @do_not_convert
     def forward(self, x: tf.Tensor) -> tf.Tensor:
