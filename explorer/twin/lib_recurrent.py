@@ -57,7 +57,8 @@ def over_time(step: Any, gates_x: tf.Tensor, state: tuple[tf.Tensor, ...], rever
 class _Recurrent(Module):
     """torch.nn.RNNBase: per layer ``k`` and direction (``""``, ``"_reverse"``)
     ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` (and
-    ``weight_hr_l{k}`` for an LSTM's projection), in torch's layouts."""
+    ``weight_hr_l{k}`` for an LSTM's projection), in torch's layouts. Each kind gives
+    ``_step(name)``: one time step of that layer and direction, (state, input gates) -> state."""
 
     gates = 1
     states = 1  # tensors in a state: h, or (h, c) for the LSTM
