@@ -112,11 +112,6 @@ ROWS: list[tuple[str, str, str, str]] = [
     ("torch.nn.functional.log_softmax", "F.log_softmax(w, dim=1)", "tf.nn.log_softmax(", ""),
     ("torch.nn.functional.dropout", "F.dropout(w, 0.3, training=False)",
      "tt.dropout(w, 0.3, False)", ""),
-    ("torch.nn.functional.mse_loss", "(F.mse_loss(w, x), F.mse_loss(w, x, reduction='sum'))",
-     "tf.reduce_mean(tf.square(w - x))", ""),
-    ("torch.nn.functional.cross_entropy",
-     "(F.cross_entropy(w, labels), F.cross_entropy(w, labels, reduction='sum'))",
-     "sparse_softmax_cross_entropy_with_logits(labels=labels, logits=w)", ""),
     ("torch.nn.functional.linear", "F.linear(x, m.t(), None)", "tt.linear(x, tf.transpose(m)", ""),
     # tensor methods
     *[(f"method:{n}", f"w.{n}()", tf, "") for n, tf in [

@@ -107,20 +107,6 @@ def setitem(target: Any, key: Any, value: Any) -> Any:
     return tf.reshape(flat, tf.shape(target))
 
 
-REDUCTIONS = {"mean": tf.reduce_mean, "sum": tf.reduce_sum, "none": tf.identity}
-
-
-@do_not_convert
-def mse_loss(x: tf.Tensor, target: tf.Tensor, reduction: str = "mean") -> tf.Tensor:
-    return REDUCTIONS[reduction](tf.square(x - target))
-
-
-@do_not_convert
-def cross_entropy(logits: tf.Tensor, target: tf.Tensor, reduction: str = "mean") -> tf.Tensor:
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=logits)
-    return REDUCTIONS[reduction](losses)
-
-
 @do_not_convert
 def linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | None = None) -> tf.Tensor:
     """``x @ weight.T + bias`` for inputs of any rank, as ``torch.nn.functional.linear``."""

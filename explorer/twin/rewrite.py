@@ -246,7 +246,7 @@ class Rewriter(Kinds):
                                "item_assignment")
         target = self.text_of(func.value)
         value = self.apply(table.IN_PLACE[func.attr], call, Arg(target, func.value))
-        return f"{target} = {value}" if value is not None else None
+        return f"{target} = {_bare(value)}" if value is not None else None
 
     def subscript_write(self, node: ast.Assign | ast.AugAssign) -> str | None:
         """``h[:, 0] = v`` -> ``h = tt.setitem(h, tt.at[:, 0], v)``: a new tensor, rebound."""
@@ -296,6 +296,18 @@ class Rewriter(Kinds):
                 raise self.no_twin(node, f"a custom torch.autograd.Function (class {node.name})",
                                    "autograd_function")
         return None
+
+
+def _bare(text: str) -> str:
+    """``(h + x)`` -> ``h + x``: a whole right-hand side needs no parentheses."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and i < len(text) - 1:
+            return text  # (a) + (b): the first group closes early
+    return text[1:-1]
 
 
 def _imports_torch(node: ast.Import | ast.ImportFrom) -> bool:

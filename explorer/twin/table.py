@@ -90,13 +90,7 @@ FUNCTIONS: dict[str, tuple[Rule, ...]] = {
        for name in ("relu", "tanh", "sigmoid", "softmax", "log_softmax")},
     "torch.nn.functional.dropout": (
         Rule("input, p=0.5, training=True, inplace=None", "tt.dropout({input}, {p}, {training})"),),
-    "torch.nn.functional.mse_loss": (
-        Rule("input, target", "tf.reduce_mean(tf.square({input:p} - {target:p}))"),
-        Rule("input, target, reduction", "tt.mse_loss({input}, {target}, {reduction})")),
-    "torch.nn.functional.cross_entropy": (
-        Rule("input, target", "tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits("
-                              "labels={target}, logits={input}))"),
-        Rule("input, target, reduction", "tt.cross_entropy({input}, {target}, {reduction})")),
+    # losses (F.mse_loss, F.cross_entropy...): the loss family, table_losses
     "torch.nn.functional.linear": (Rule("input, weight, bias=None",
                                         "tt.linear({input}, {weight}<, {bias}>)"),),
 }
