@@ -55,7 +55,7 @@ ROWS: list[tuple[str, str, str, str]] = [
      "zeros = nn.Conv2d(3, 2, 3, padding='same', padding_mode='zeros')"),
     ("class:Conv1d", "(conv(s), other(s), conv(s[0]))", "nn.Conv1d(3, 4, 3)",
      "conv = nn.Conv1d(3, 4, 3)\nother = nn.Conv1d(3, 6, 4, stride=2, padding=3, dilation=2, "
-     "groups=3, padding_mode='circular')"),
+     "groups=3, padding_mode='circular')\nconv.eval()"),  # eval mode changes nothing here
     ("class:Conv3d", "(conv(v), other(v))", "nn.Conv3d(2, 3, 2)",
      "conv = nn.Conv3d(2, 3, 2)\nother = nn.Conv3d(2, 4, (3, 2, 2), stride=(1, 2, 1), "
      "padding=1, groups=2, bias=False, padding_mode='replicate')"),
