@@ -257,7 +257,7 @@ def test_break_in_a_loop_is_a_flag_on_the_same_lines() -> None:
 
 def test_a_loop_exit_the_flag_cannot_hold_is_a_no_twin() -> None:
     code = ("import torch\n\n\ndef forward(x):\n    for i in range(3):\n        x = x * 2\n"
-            "        if x.sum() > 1:\n            return x + 1\n    return x\n")
+            "        if x.sum() > 1:\n            return x + i\n    return x\n")
     with pytest.raises(twin.NoTwin) as caught:
         twin.translate(code)
     assert (caught.value.line, caught.value.reason) == (8, "loop_exit")

@@ -12,10 +12,12 @@ and skips the rest once the flag is set, so the static graph holds an If per unr
         if not stopped and (h.norm() > 5):
             stopped = True                  # was: break (or: return h)
 
-A ``return h`` in the loop sets the flag too; the function's ``return e`` after the loop
-becomes ``return h if stopped else (e)``. Every edit stays on its own line, so line N of the
-twin is still line N of the snippet. A loop over a tensor needs none of this: AutoGraph makes
-it a While op with the break in its condition. Pure text: no torch, no TensorFlow.
+A ``return v`` in the loop sets the flag too; the function's ``return e`` after the loop
+becomes ``return v if stopped else (e)``: ``v`` is computed after the loop, where what it reads
+still holds the values of the step that returned, since every later statement was skipped.
+Every edit stays on its own line, so line N of the twin is still line N of the snippet. A loop
+over a tensor needs none of this: AutoGraph makes it a While op with the break in its
+condition. Pure text: no torch, no TensorFlow.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ class Edit:
     before: str = ""
     after: str = ""
     replace: str | None = None
+    returned: ast.expr | None = None  # its TF text stands for ``{returned}`` in ``before``
 
 
 def _exits(loop: ast.For) -> list[ast.stmt]:
@@ -105,13 +108,17 @@ class LoopPlan:
             return self._refuse(loop, "a break on a tensor condition in a for loop with else")
         if any(isinstance(t, LOOPS) for _, tests in exits for t in tests):
             return self._refuse(returns[0], "a return on a tensor condition inside nested loops")
-        names = {getattr(r.value, "id", None) for r in returns}
-        if returns and (None in names or len(names) > 1 or block is None
+        values = {ast.dump(r.value) if r.value else "" for r in returns}
+        target = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+        if returns and (len(values) > 1 or returns[0].value is None or block is None
                         or block is not getattr(function, "body", None)
-                        or not isinstance(block[-1], ast.Return)):
+                        or not isinstance(block[-1], ast.Return)
+                        or any(isinstance(n, ast.Name) and n.id in target
+                               for n in ast.walk(returns[0].value))):
             return self._refuse(returns[0], "a return on a tensor condition inside a for loop "
-                                "(the twin rewrites `return name` in a loop at the top of a "
-                                "function that ends with a return)")
+                                "(the twin rewrites one returned value, not naming the loop's "
+                                "variable, in a loop at the top of a function that ends with a "
+                                "return)")
         flag = self._flag(function)
         if not self._start(loop, block, function, flag):
             return self._refuse(loop, "a break on a tensor condition in a for loop with no "
@@ -120,9 +127,9 @@ class LoopPlan:
             self.edits[node] = Edit(replace=f"{flag} = True")
         first_exit = min(node.lineno for node, _ in exits)
         self._guard(loop.body, flag, first_exit)
-        if returns:
+        if returns:  # what the loop returned is computed after it: nothing it reads changes
             after = block[block.index(loop) + 1:]
-            self._guard(after, flag, 0, returned=names.pop())
+            self._guard(after, flag, 0, returned=returns[0].value)
 
     def _block(self, node: ast.stmt) -> list[ast.stmt] | None:
         parent = self.kinds.owner.get(node)
@@ -155,7 +162,7 @@ class LoopPlan:
         return True
 
     def _guard(self, body: list[ast.stmt], flag: str, first_exit: int,
-               returned: str | None = None) -> None:
+               returned: ast.expr | None = None) -> None:
         """Skip what runs once the flag is set: every statement of ``body`` and, below it,
         what comes after the first exit (or sits in an inner loop's body)."""
         stack = [(s, True) for s in body]
@@ -164,10 +171,9 @@ class LoopPlan:
             if node in self.edits and self.edits[node].replace is not None:
                 continue
             if isinstance(node, ast.Return) and returned is not None:
-                if node.value is not None and not (
-                        isinstance(node.value, ast.Name) and node.value.id == returned):
-                    self.edits[node.value] = Edit(before=f"{returned} if {flag} else (",
-                                                  after=")")
+                if node.value is not None and ast.dump(node.value) != ast.dump(returned):
+                    self.edits[node.value] = Edit(before=f"{{returned}} if {flag} else (",
+                                                  after=")", returned=returned)
                 continue
             guard = always or node.lineno > first_exit
             if isinstance(node, SIMPLE) and guard:

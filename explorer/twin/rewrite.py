@@ -87,7 +87,9 @@ class Rewriter(Kinds):
             return edit.replace
         text = self.translate_node(node)
         text = text if text is not None else self.splice(node, *self.span(node))
-        return f"{edit.before}{text}{edit.after}"
+        before = edit.before.replace("{returned}", self.text_of(edit.returned)) \
+            if edit.returned is not None else edit.before
+        return f"{before}{text}{edit.after}"
 
     def translate_node(self, node: ast.AST) -> str | None:
         handler = HANDLERS.get(type(node))

@@ -14,7 +14,7 @@ def forward(x):
     for step in range(3):
         h = torch.sigmoid(h @ w) + step
         if h.sum() > LIMIT:
-            return h
+            return (h * 3).sum()  # computed after the loop in the twin
         h = h * 0.5
     h = h - 1
-    return h * 2
+    return (h * 2).sum()
