@@ -71,6 +71,13 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
      "(torch.randn(5, 2, 8, requires_grad=True), torch.randn(2, 5), torch.randn(5, 5))",
      "x, pad, bias", "    return mha(x, x, x, key_padding_mask=pad, attn_mask=bias)",
      "attn_mask=bias"),
+    ("class:MultiheadAttention/empty-rows", MHA,
+     f"({SEQ[1:-2]}, torch.tensor([[False] * 5, [True] * 5]))", "x, pad",
+     "    return mha(x, x, x, key_padding_mask=pad, need_weights=False)[0]", "need_weights"),
+    ("class:MultiheadAttention/empty-rows-weights", MHA,
+     f"({SEQ[1:-2]}, torch.tensor([[False] * 5, [True] * 5]))", "x, pad",
+     "    out, w = mha(x, x, x, key_padding_mask=pad)\n    return out[:, :1], w[:1], w[1:]",
+     "key_padding_mask=pad"),
     ("class:MultiheadAttention/3d-mask", MHA,
      "(torch.randn(5, 2, 8, requires_grad=True), torch.randn(4, 5, 5))", "x, bias",
      "    return mha(x, x, x, attn_mask=bias, need_weights=False)[0]", "attn_mask=bias"),
@@ -158,6 +165,9 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
      "    b = F.scaled_dot_product_attention(q, k, v, bias, scale=0.3)\n"
      "    c = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=0.0)\n"
      "    return a, b, c", "scale=0.3"),
+    ("torch.nn.functional.scaled_dot_product_attention/empty-rows", "",
+     f"({QKV}, torch.arange(5)[:, None] > 0)", "qkv, keep",
+     "    q, k, v = qkv\n    return F.scaled_dot_product_attention(q, k, v, attn_mask=keep)", "attn_mask=keep"),
     ("torch.nn.functional.scaled_dot_product_attention/gqa", "",
      "(torch.randn(2, 4, 5, 4, requires_grad=True), torch.randn(2, 2, 3, 4), "
      "torch.randn(2, 2, 3, 4, requires_grad=True))", "q, k, v",

@@ -33,6 +33,15 @@ def _causal(length: int, source: int, dtype: tf.DType) -> tf.Tensor:
     return _additive(allowed, dtype, true_means="kept")
 
 
+def _safe_softmax(scores: tf.Tensor) -> tf.Tensor:
+    """Softmax over the last axis where a row masked everywhere (all -inf) weighs nothing:
+    torch's scaled_dot_product_attention gives such a query 0, not NaN (its _safe_softmax).
+    The row's scores become 0 first, so no NaN reaches the gradient either."""
+    empty = tf.reduce_all(tf.equal(scores, -math.inf), axis=-1, keepdims=True)
+    weights = tf.nn.softmax(tf.where(empty, tf.zeros_like(scores), scores), axis=-1)
+    return tf.where(empty, tf.zeros_like(weights), weights)
+
+
 @do_not_convert
 def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> tf.Tensor:
     """``nn.Transformer.generate_square_subsequent_mask``: -inf above the diagonal, 0 below."""
@@ -57,9 +66,11 @@ def scaled_dot_product_attention(query: tf.Tensor, key: tf.Tensor, value: tf.Ten
     scores = tf.matmul(query, key, transpose_b=True) * scale
     bias = _causal(length, source, query.dtype) if is_causal \
         else _additive(attn_mask, query.dtype, true_means="kept")
-    if bias is not None:
-        scores = scores + bias
-    weights = dropout(tf.nn.softmax(scores, axis=-1), dropout_p, True)
+    if bias is not None:  # only a mask can empty a row
+        weights = _safe_softmax(scores + bias)
+    else:
+        weights = tf.nn.softmax(scores, axis=-1)
+    weights = dropout(weights, dropout_p, True)
     return tf.matmul(weights, value)
 
 
@@ -149,9 +160,12 @@ def multi_head_attention_forward(
         padding = tf.reshape(padding, (batch * num_heads, 1, source))
         attn_mask = padding if attn_mask is None else attn_mask + padding
     scores = tf.matmul(q * math.sqrt(1.0 / head_dim), k, transpose_b=True)
-    if attn_mask is not None:
-        scores = scores + attn_mask
-    weights = tf.nn.softmax(scores, axis=-1)
+    if attn_mask is None:
+        weights = tf.nn.softmax(scores, axis=-1)
+    elif need_weights:  # torch's own softmax here: a row masked everywhere is NaN
+        weights = tf.nn.softmax(scores + attn_mask, axis=-1)
+    else:  # torch runs scaled_dot_product_attention here: such a row is 0
+        weights = _safe_softmax(scores + attn_mask)
     if training and dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     out = tf.reshape(tf.transpose(tf.matmul(weights, v), (1, 0, 2)), (length, batch, embed_dim))
