@@ -102,6 +102,13 @@ ROWS: list[tuple[str, str, str]] = [
     *[(f"torch.{n}", f"(torch.{n}({a}), w * 2)", "tf.") for n, a in {**_COMPARE, **_LOGIC}.items()],
     *[(f"method:{n}", f"(({a.split(', ')[0]}).{n}({', '.join(a.split(', ')[1:])}), w * 2)",
        "tf.") for n, a in {**_COMPARE, **_LOGIC}.items()],
+    ("torch.isclose", "(torch.isclose(w, x, atol=0.5), torch.isclose(w, w * 1.1, 0.2), w * 2)",
+     "(tf.abs(w - x) <= 0.5 + 1e-05 * tf.abs(x))"),
+    ("method:isclose", "(w.isclose(x, rtol=0.5), w * 2)", "tf.abs(w - x) <= 1e-08 + 0.5"),
+    ("torch.linspace", "(w * torch.linspace(0, 1, 4), "
+                       "torch.linspace(0, 2, 3, dtype=torch.float64))",
+     "tf.cast(tf.linspace(0, 1, 4), tf.float32)"),
+    ("torch.empty", "w * torch.empty(2, 3).shape[1]", "tf.zeros((2, 3))"),
     ("op:bool", "((w > 0) & (x > 0), (w > 0) | (x > 0), ~(w > 0), w * 2)", "~(w > 0)"),
     ("torch.clamp_min", "torch.clamp_min(w, 0.1)", "tf.maximum(w, 0.1)"),
     ("method:clamp_min", "w.clamp_min(0.1)", "tf.maximum(w, 0.1)"),

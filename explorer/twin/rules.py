@@ -54,6 +54,7 @@ PREDICATES = {
     "is_dtype": lambda v: v["dtype"].text in DTYPES,
     "other_is_tensor": lambda v: v["other"].kind == "tensor",
     "no_diagonal": lambda v: "diagonal" not in v,
+    "no_dtype": lambda v: "dtype" not in v,
 }
 DTYPES = {"tf.float16", "tf.float32", "tf.float64", "tf.int32", "tf.int64", "tf.bool"}
 

@@ -80,6 +80,8 @@ SHARED: dict[str, tuple[Rule, ...]] = {
     # comparisons and logic
     "eq": _pair("tf.equal"), "ne": _pair("tf.not_equal"), "gt": _pair("tf.greater"),
     "ge": _pair("tf.greater_equal"), "lt": _pair("tf.less"), "le": _pair("tf.less_equal"),
+    "isclose": (Rule("input, other, rtol=1e-05, atol=1e-08, equal_nan=None",
+                     "(tf.abs({input:p} - {other:p}) <= {atol} + {rtol} * tf.abs({other}))"),),
     "logical_and": _pair("tf.logical_and"), "logical_or": _pair("tf.logical_or"),
     "logical_xor": _pair("tf.math.logical_xor"), "logical_not": unary("tf.logical_not"),
     # elementwise maths
@@ -110,6 +112,12 @@ FUNCTIONS: dict[str, tuple[Rule, ...]] = {
     "torch.einsum": _EINSUM,
     "torch.flip": (Rule("input, dims", "tf.reverse({input}, axis={dims})"),),
     "torch.clip": (Rule("input, min, max", "tf.clip_by_value({input}, {min}, {max})"),),
+    "torch.linspace": (  # float32 as torch makes it, whatever the numbers' types
+        Rule("start, end, steps" + FACTORY, "tf.cast(tf.linspace({start}, {end}, {steps}), "
+                                            "tf.float32)", when="no_dtype"),
+        Rule("start, end, steps" + FACTORY, "tf.cast(tf.linspace({start}, {end}, {steps}), "
+                                            "{dtype})")),
+    "torch.empty": (Rule("*size" + FACTORY, "tf.zeros({size}<, dtype={dtype}>)"),),
     "torch.numel": (Rule("input", "{input:p}.shape.num_elements()"),),
     "torch.full_like": (Rule("input, fill_value, *, dtype, device=None, requires_grad=None",
                              "tf.fill(tf.shape({input}), tf.cast({fill_value}, {dtype}))"),
