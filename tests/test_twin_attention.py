@@ -167,7 +167,8 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
      "    return a, b, c", "scale=0.3"),
     ("torch.nn.functional.scaled_dot_product_attention/empty-rows", "",
      f"({QKV}, torch.arange(5)[:, None] > 0)", "qkv, keep",
-     "    q, k, v = qkv\n    return F.scaled_dot_product_attention(q, k, v, attn_mask=keep)", "attn_mask=keep"),
+     "    q, k, v = qkv\n    return F.scaled_dot_product_attention(q, k, v, attn_mask=keep)",
+     "attn_mask=keep"),
     ("torch.nn.functional.scaled_dot_product_attention/gqa", "",
      "(torch.randn(2, 4, 5, 4, requires_grad=True), torch.randn(2, 2, 3, 4), "
      "torch.randn(2, 2, 3, 4, requires_grad=True))", "q, k, v",
