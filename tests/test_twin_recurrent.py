@@ -111,12 +111,25 @@ FLOW_ROWS: list[tuple[str, str, str, str]] = [
      "state = h[0]\n    for x_t in x:\n        step = cell(x_t, state)\n"
      "        if step.norm() > 1.5:\n            state = step * 0.5\n        else:\n"
      "            state = step\n    return state", "for x_t in x:"),
-    # an RNNCell run while a tensor condition holds: a While whose trip count is data
+    # a GRUCell loop that stops early on a tensor condition (here after 4 of 5 steps): an If
+    # per unrolled step
+    ("flow:gru-cell-break", "cell = nn.GRUCell(4, 5)",
+     "state = h[0]\n    for t in range(5):\n        state = cell(x[t], state)\n"
+     "        if state.norm() < 1.2:\n            break\n    return state", "for t in range(5):"),
+    # an LSTMCell over the steps of a tensor, with a break (after 4 of 5 steps): a While with
+    # the break in its condition
+    ("flow:lstm-cell-tensor-break", "cell = nn.LSTMCell(4, 5)",
+     "state = (h[0], h[1])\n    for x_t in x:\n        state = cell(x_t, state)\n"
+     "        if state[1].abs().max() < 0.8:\n            break\n    return state",
+     "for x_t in x:"),
+    # an RNNCell run while a tensor condition holds (2 of 5 steps): a While whose trip count
+    # is data
     ("flow:while-rnn-cell", "cell = nn.RNNCell(4, 5)",
      "state = torch.zeros(3, 5)\n    t = torch.tensor(0)\n"
-     "    while t < 5 and state.abs().sum() < 4.0:\n        state = cell(x[t], state)\n"
+     "    while t < 5 and state.abs().sum() < 7.0:\n        state = cell(x[t], state)\n"
      "        t = t + 1\n    return state", "while "),
-    # nn.RNN over a data-dependent length: the static graph's sequence has no known length
+    # nn.RNN over a data-dependent length (4 of 5 steps): the static graph's sequence has no
+    # known length
     ("flow:rnn-data-length", "rnn = nn.RNN(4, 5, 2)",
      "n = (x[:, 0, 0] > -0.5).long().sum()\n    out, h_n = rnn(x[:n])\n    return out.sum(0), h_n",
      "x[:n]"),
