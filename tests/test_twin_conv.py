@@ -49,10 +49,12 @@ ROWS: list[tuple[str, str, str, str]] = [
      "dilation=(1, 2), bias=False)\nsame = nn.Conv2d(3, 2, 4, padding='same', dilation=2)\n"
      "grouped = nn.Conv2d(3, 6, 3, groups=3, padding='valid')\n"
      "reflect = nn.Conv2d(3, 2, 3, padding=2, padding_mode='reflect')"),
-    ("class:Conv2d/padding_modes", "(rep(x), circ(x), zeros(x))", "padding_mode='circular'",
+    ("class:Conv2d/padding_modes", "(rep(x), circ(x), zeros(x), same(x))",
+     "padding_mode='circular'",
      "rep = nn.Conv2d(3, 2, 3, padding=(1, 2), padding_mode='replicate')\n"
      "circ = nn.Conv2d(3, 2, 3, padding=1, padding_mode='circular', stride=2)\n"
-     "zeros = nn.Conv2d(3, 2, 3, padding='same', padding_mode='zeros')"),
+     "zeros = nn.Conv2d(3, 2, 3, padding='same', padding_mode='zeros')\n"
+     "same = nn.Conv2d(3, 2, 4, padding='same', padding_mode='reflect')"),
     ("class:Conv1d", "(conv(s), other(s), conv(s[0]))", "nn.Conv1d(3, 4, 3)",
      "conv = nn.Conv1d(3, 4, 3)\nother = nn.Conv1d(3, 6, 4, stride=2, padding=3, dilation=2, "
      "groups=3, padding_mode='circular')\nconv.eval()"),  # eval mode changes nothing here
