@@ -177,6 +177,15 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
      "x, pad", "    return F.multi_head_attention_forward(x, x, x, 8, 2, mha.in_proj_weight, "
      "mha.in_proj_bias, None, None, False, 0.0, mha.out_proj.weight, mha.out_proj.bias, "
      "key_padding_mask=pad, average_attn_weights=False)", "tt.multi_head_attention_forward("),
+    ("torch.nn.functional.multi_head_attention_forward/separate-static-kv",
+     "mha = nn.MultiheadAttention(8, 2, kdim=6, vdim=4)",
+     "(torch.randn(5, 2, 8, requires_grad=True), torch.randn(7, 2, 6), torch.randn(7, 2, 4), "
+     "torch.randn(4, 3, 4, requires_grad=True), torch.randn(4, 3, 4, requires_grad=True))",
+     "q, k, v, sk, sv",
+     "    return F.multi_head_attention_forward(q, k, v, 8, 2, None, mha.in_proj_bias, None, "
+     "None, True, 0.0, mha.out_proj.weight, mha.out_proj.bias, use_separate_proj_weight=True, "
+     "q_proj_weight=mha.q_proj_weight, k_proj_weight=mha.k_proj_weight, "
+     "v_proj_weight=mha.v_proj_weight, static_k=sk, static_v=sv)", "static_k=sk"),
     ("control-flow:TransformerEncoderLayer", LAYER, SEQ, "x",
      "    if x.sum() > 0:\n        return layer(x)\n    return layer(x * 2)",
      "if tf.reduce_sum(x) > 0"),
@@ -276,3 +285,42 @@ def test_is_causal_without_a_mask_fails_as_in_torch() -> None:
 def test_unknown_activation_fails_as_in_torch() -> None:
     with pytest.raises(RuntimeError, match="relu/gelu"):
         twin_lib.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+USER_MODULE = '''import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, x, pad):
+        h, w = self.attn(x, x, x, key_padding_mask=pad)
+        if w.max() > 0.5:  # sharp attention somewhere: a tensor-dependent branch
+            h = h * 2
+        return self.norm(x + h), w.mean(dim=1)
+
+
+block = Block()
+
+
+def inputs():
+    return (torch.randn(2, 5, 8), torch.tensor([[False] * 5, [False, False, False, True, True]]))
+
+
+def forward(x, pad):
+    return block(x, pad)
+'''
+
+
+def test_compare_attention_in_a_users_module() -> None:
+    """A user's block: attention weights steer an ``if`` (an If op), then a layer norm."""
+    result = twin.compare(USER_MODULE)
+    assert result["status"] == "ok", result.get("message")
+    assert result["equivalent"] is True, result["message"]
+    assert "tf.reduce_max(w) > 0.5" in result["tf_code"]
+    names = {row["name"] for row in result["grads"]}
+    assert {"block.attn.in_proj_weight", "block.attn.out_proj.bias", "block.norm.weight"} <= names
