@@ -21,13 +21,13 @@ ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu}
 # -- one step, from the input half of the gates (already computed) and the hidden state -----
 
 def rnn_step(gates_x: tf.Tensor, h: tf.Tensor, w_hh: tf.Tensor, b_hh: tf.Tensor | None,
-              activation: Any) -> tf.Tensor:
+             activation: Any) -> tf.Tensor:
     return activation(gates_x + linear(h, w_hh, b_hh))
 
 
 def lstm_step(gates_x: tf.Tensor, state: tuple[tf.Tensor, tf.Tensor], w_hh: tf.Tensor,
-               b_hh: tf.Tensor | None, w_hr: tf.Tensor | None = None,
-               ) -> tuple[tf.Tensor, tf.Tensor]:
+              b_hh: tf.Tensor | None, w_hr: tf.Tensor | None = None,
+              ) -> tuple[tf.Tensor, tf.Tensor]:
     h, c = state
     i, f, g, o = tf.split(gates_x + linear(h, w_hh, b_hh), 4, axis=-1)
     c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
@@ -36,7 +36,7 @@ def lstm_step(gates_x: tf.Tensor, state: tuple[tf.Tensor, tf.Tensor], w_hh: tf.T
 
 
 def gru_step(gates_x: tf.Tensor, h: tf.Tensor, w_hh: tf.Tensor, b_hh: tf.Tensor | None,
-              ) -> tf.Tensor:
+             ) -> tf.Tensor:
     x_r, x_z, x_n = tf.split(gates_x, 3, axis=-1)
     h_r, h_z, h_n = tf.split(linear(h, w_hh, b_hh), 3, axis=-1)
     r = tf.sigmoid(x_r + h_r)
@@ -108,9 +108,9 @@ class RNNCell(_Cell):
         self.activation = ACTIVATIONS[nonlinearity]
 
     @do_not_convert
-    def forward(self, x: tf.Tensor, hx: tf.Tensor | None = None) -> tf.Tensor:
-        hx = self._zeros(x) if hx is None else hx
-        return rnn_step(self._gates_x(x), hx, self.weight_hh, self.bias_hh, self.activation)
+    def forward(self, input: tf.Tensor, hx: tf.Tensor | None = None) -> tf.Tensor:
+        hx = self._zeros(input) if hx is None else hx
+        return rnn_step(self._gates_x(input), hx, self.weight_hh, self.bias_hh, self.activation)
 
 
 class LSTMCell(_Cell):
@@ -119,10 +119,10 @@ class LSTMCell(_Cell):
     gates = 4
 
     @do_not_convert
-    def forward(self, x: tf.Tensor, hx: tuple[tf.Tensor, tf.Tensor] | None = None,
+    def forward(self, input: tf.Tensor, hx: tuple[tf.Tensor, tf.Tensor] | None = None,
                 ) -> tuple[tf.Tensor, tf.Tensor]:
-        hx = (self._zeros(x), self._zeros(x)) if hx is None else tuple(hx)
-        return lstm_step(self._gates_x(x), hx, self.weight_hh, self.bias_hh)
+        hx = (self._zeros(input), self._zeros(input)) if hx is None else tuple(hx)
+        return lstm_step(self._gates_x(input), hx, self.weight_hh, self.bias_hh)
 
 
 class GRUCell(_Cell):
@@ -131,6 +131,6 @@ class GRUCell(_Cell):
     gates = 3
 
     @do_not_convert
-    def forward(self, x: tf.Tensor, hx: tf.Tensor | None = None) -> tf.Tensor:
-        hx = self._zeros(x) if hx is None else hx
-        return gru_step(self._gates_x(x), hx, self.weight_hh, self.bias_hh)
+    def forward(self, input: tf.Tensor, hx: tf.Tensor | None = None) -> tf.Tensor:
+        hx = self._zeros(input) if hx is None else hx
+        return gru_step(self._gates_x(input), hx, self.weight_hh, self.bias_hh)
