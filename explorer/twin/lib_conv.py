@@ -183,8 +183,7 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
-                 output_padding: Any = 0) -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"padding_mode {padding_mode!r} is not one of torch's")
@@ -194,7 +193,7 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = ntuple(kernel_size, n), ntuple(stride, n)
         self.padding = padding if isinstance(padding, str) else ntuple(padding, n)
-        self.dilation, self.output_padding = ntuple(dilation, n), ntuple(output_padding, n)
+        self.dilation, self.output_padding = ntuple(dilation, n), (0,) * n
         self.padding_mode, self.has_bias = padding_mode, bias
         self.weight = self.bias = None
         if in_channels:  # a lazy module learns it from its first input
@@ -243,7 +242,8 @@ class _ConvTranspose(_ConvNd):
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, output_padding=output_padding)
+                         groups, bias, padding_mode)
+        self.output_padding = ntuple(output_padding, self.dims)
 
     def _output_padding(self, x: tf.Tensor, output_size: Any) -> tuple:
         """torch's ``output_size=``: the output padding that makes the output that size."""
