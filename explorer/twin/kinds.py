@@ -30,6 +30,10 @@ PARAMETER_PREFIXES = ("weight", "bias", "running_", "in_proj_", "out_proj_")
 PLAIN_BUILTINS = {"len", "int", "float", "bool", "str", "range", "isinstance", "print", "list",
                   "dict", "set", "tuple", "enumerate", "zip", "repr", "hasattr", "getattr",
                   "type", "round"}
+# ops whose result is a bool tensor
+BOOL_FUNCTIONS = {"eq", "ne", "gt", "ge", "lt", "le", "logical_and", "logical_or", "logical_not",
+                  "logical_xor", "isclose", "isnan", "isinf", "isfinite", "bool"}
+BOOL_OPERATORS = (ast.BitAnd, ast.BitOr, ast.BitXor)
 DISPLAYS = (ast.Constant, ast.JoinedStr, ast.Dict, ast.Set, ast.ListComp, ast.DictComp,
             ast.SetComp, ast.GeneratorExp, ast.Lambda)
 
@@ -43,6 +47,7 @@ class Kinds(Scope):
         self.names: dict[ast.AST, dict[str, str]] = {}   # function (or tree) -> name -> kind
         self.fields: dict[str, str] = {}          # "self.x" -> kind, over every class
         self.returns: dict[str, str] = {}         # function name -> kind of what it returns
+        self.bools: dict[ast.AST, set[str]] = {}  # function (or tree) -> names of bool tensors
         self.functions = {n.name: n for n in ast.walk(self.tree)
                           if isinstance(n, FUNCTION_NODES)}
         self._owners()
@@ -83,6 +88,25 @@ class Kinds(Scope):
 
     def is_tensor(self, node: ast.AST) -> bool:
         return self.kind(node) == TENSOR
+
+    def is_bool(self, node: ast.AST) -> bool:
+        """A bool tensor by its spelling: a comparison, a logical op, or a name bound from
+        one (TF sums no bools; torch counts them)."""
+        if isinstance(node, ast.Compare):
+            return self._either(node.left, *node.comparators) == TENSOR
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) \
+                or isinstance(node, ast.BinOp) and isinstance(node.op, BOOL_OPERATORS):
+            parts = [node.operand] if isinstance(node, ast.UnaryOp) else [node.left, node.right]
+            return all(self.is_bool(p) for p in parts)
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = self.qualname(func) or ""
+            method = func.attr if isinstance(func, ast.Attribute) and not name else ""
+            return (name.rpartition(".")[2] or method) in BOOL_FUNCTIONS and (
+                bool(name) or self.is_tensor(func.value))
+        if isinstance(node, ast.Name):
+            return node.id in self.bools.get(self.owner.get(node, self.tree), set())
+        return False
 
     def _either(self, *nodes: ast.AST) -> str | None:
         kinds = [self.kind(n) for n in nodes]
@@ -200,6 +224,11 @@ class Kinds(Scope):
             elif isinstance(node, ast.Assign):
                 kind = self.kind(node.value)
                 changed |= any([self._bind(scope, t, kind) for t in node.targets])
+                if self.is_bool(node.value):
+                    names = self.bools.setdefault(scope, set())
+                    new = {t.id for t in node.targets if isinstance(t, ast.Name)} - names
+                    names |= new
+                    changed |= bool(new)
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
                 changed |= self._bind(scope, node.target, self.kind(node.value))
             elif isinstance(node, (ast.For, ast.comprehension)):

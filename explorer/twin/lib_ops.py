@@ -259,6 +259,16 @@ def diag(x: tf.Tensor, diagonal: int = 0) -> tf.Tensor:
 
 
 @do_not_convert
+def diagonal(x: tf.Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> tf.Tensor:
+    """``torch.diagonal``: TF takes the diagonal of the last two dimensions, torch of
+    ``dim1`` and ``dim2`` (the first two by default), so those move last."""
+    rank = x.shape.rank
+    dim1, dim2 = dim1 % rank, dim2 % rank
+    rest = [d for d in range(rank) if d not in (dim1, dim2)]
+    return tf.linalg.diag_part(tf.transpose(x, [*rest, dim1, dim2]), k=offset)
+
+
+@do_not_convert
 def index(x: Any, key: Any) -> Any:
     """``x[key]`` where the key holds tensors: an int tensor picks rows (tf.gather), a
     bool tensor keeps the rows it marks (tf.boolean_mask), per dimension, as torch does
@@ -287,6 +297,7 @@ def index(x: Any, key: Any) -> Any:
     return out[(slice(None),) * (at + 1) + rest] if rest else out
 
 
-__all__ = ["SortResult", "argmax", "argmin", "argsort", "chunk", "diag", "expand", "flatten",
-           "flip", "gather", "index", "normalize", "one_hot", "pad", "repeat", "roll",
-           "scatter", "scatter_add", "sort", "split", "std", "topk", "tril", "triu", "trunc", "var"]
+__all__ = ["SortResult", "argmax", "argmin", "argsort", "chunk", "diag", "diagonal", "expand",
+           "flatten", "flip", "gather", "index", "normalize", "one_hot", "pad", "repeat", "roll",
+           "scatter", "scatter_add", "sort", "split", "std", "topk", "tril", "triu", "trunc",
+           "var"]

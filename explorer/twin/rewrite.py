@@ -133,8 +133,11 @@ class Rewriter(Kinds):
               ) -> str | None:
         """The first rule that binds the call; None if none does."""
         scope_ok = node not in self.in_function
+        if receiver is not None:
+            receiver.boolean = self.is_bool(receiver.node)
         positional = ([receiver] if receiver else []) + [
-            Arg(self.text_of(a), a, kind=self.kind(a)) for a in node.args]
+            Arg(self.text_of(a), a, kind=self.kind(a), boolean=self.is_bool(a))
+            for a in node.args]
         keywords = [(kw.arg, Arg(self.text_of(kw.value), kw.value, keyword=True,
                                  kind=self.kind(kw.value))) for kw in node.keywords]
         for rule in rules:

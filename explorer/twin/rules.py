@@ -24,6 +24,7 @@ class Arg:
     given: bool = True
     keyword: bool = False
     kind: str | None = None   # what explorer.twin.kinds knows it holds ("tensor", ...)
+    boolean: bool = False     # a bool tensor, by its spelling
 
     @property
     def paren(self) -> str:
@@ -55,6 +56,7 @@ PREDICATES = {
     "other_is_tensor": lambda v: v["other"].kind == "tensor",
     "no_diagonal": lambda v: "diagonal" not in v,
     "no_dtype": lambda v: "dtype" not in v,
+    "input_is_bool": lambda v: v["input"].boolean,
 }
 DTYPES = {"tf.float16", "tf.float32", "tf.float64", "tf.int32", "tf.int64", "tf.bool"}
 

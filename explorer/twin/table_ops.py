@@ -41,6 +41,13 @@ _SCATTER = (Rule("input, dim, index, src", "tt.scatter({input}, {dim}, {index}, 
                  "tt.scatter({input}, {dim}, {index}, value={value})"))
 
 SHARED: dict[str, tuple[Rule, ...]] = {
+    # a count of bools: torch sums them as int64, TF sums no bools
+    "sum": (Rule("input, dim=None, keepdim=None, *, dtype=None",
+                 "tf.reduce_sum(tf.cast({input}, tf.int64)<, axis={dim}><, keepdims={keepdim}>)",
+                 when="input_is_bool"), *reduction("tf.reduce_sum")),
+    "trace": (Rule("input", "tf.linalg.trace({input})"),),
+    "diagonal": (Rule("input, offset=0, dim1=0, dim2=1",
+                      "tt.diagonal({input}, {offset}, {dim1}, {dim2})"),),
     # products
     "bmm": _pair("tf.matmul", "mat2"),
     "outer": (Rule("input, vec2", "tf.tensordot({input}, {vec2}, axes=0)"),),
