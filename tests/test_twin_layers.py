@@ -190,10 +190,12 @@ ROWS: list[tuple[str, str, str, str]] = [
      "m = torch.randn(2, 6, 6, requires_grad=True)"),
     ("torch.nn.Embedding.from_pretrained", "frozen(ids) * 2", "tt.Embedding.from_pretrained(",
      "frozen = nn.Embedding.from_pretrained(torch.randn(5, 3))"),
-    # a tensor-dependent if around layers: an If op, whose taken arm updates the statistics
-    ("control:if", "if x3.sum() > 0:\n        h = bn(x3)\n    else:\n        h = ln(x3) * 2\n"
-                   "    if h.mean() > 100:\n        h = bn(h)\n    return flat(h)",
-     "nn.BatchNorm1d(4)", "bn = nn.BatchNorm1d(4)\nln = nn.LayerNorm(6)\nflat = nn.Flatten()"),
+    # a tensor-dependent if around layers: an If op, whose taken arm (either way round)
+    # updates the statistics
+    *[(f"control:if/{sign}", f"if {sign}x3.sum() > 0:\n        h = torch.sin(bn(x3))\n    else:\n"
+                             "        h = ln(x3) * 2\n    if h.mean() > 100:\n        h = bn(h)\n"
+                             "    return flat(h)", "nn.BatchNorm1d(4)",
+       "bn = nn.BatchNorm1d(4)\nln = nn.LayerNorm(6)\nflat = nn.Flatten()") for sign in ("", "-")],
 ]
 TRACED = ("control:",)
 FEATURE_DROPOUTS = ("dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -230,17 +232,21 @@ def run_sides(code: str, traced: bool = False) -> tuple:
         torch_run = twin_run.run_torch(code)
         text = translate(code).code
         tf_side = twin_run.load_tf(text, torch_run)
-        function = twin_run.trace(tf_side)[0] if traced else tf_side.namespace["forward"]
+        function, concrete = twin_run.trace(tf_side) if traced else (
+            tf_side.namespace["forward"], None)
         outputs, grads = twin_run.run_tape(function, tf_side, torch_run.differentiable)
-    return text, torch_run, tf_side, outputs, grads
+    return text, torch_run, tf_side, outputs, grads, concrete
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("key, forward, tf_text, module", ROWS, ids=[r[0] for r in ROWS])
 def test_row_matches_torch(key: str, forward: str, tf_text: str, module: str) -> None:
     code = SNIPPET.format(module=module, body=_body(forward))
-    text, torch_run, tf_side, outputs, grads = run_sides(code, key.startswith(TRACED))
+    text, torch_run, tf_side, outputs, grads, concrete = run_sides(code, key.startswith(TRACED))
     assert tf_text in text
+    if concrete is not None:  # the tensor-dependent if is one If op, the layers in its arms
+        ops = {op.type for op in concrete.graph.get_operations()}
+        assert ops & {"If", "StatelessIf"}, sorted(ops)
     assert "torch" not in text
     assert len(outputs) == len(torch_run.outputs)
     for i, (expected, actual) in enumerate(zip(torch_run.outputs, outputs)):
