@@ -142,6 +142,19 @@ ROWS: list[tuple[str, str, str, str]] = [
      "(F.triplet_margin_loss(r, z, x), F.triplet_margin_loss(r, z, x, margin=0.5, p=1,"
      " swap=True, reduction='none'), F.triplet_margin_loss(z, x, r, eps=1e-3))",
      "tt.triplet_margin_loss(r, z, x)", ""),
+    ("torch.nn.functional.linear_cross_entropy",
+     "(F.linear_cross_entropy(x, proj, labels), F.linear_cross_entropy(x[:2], proj3, labels3,"
+     " linear_bias=bias3, weight=weight, label_smoothing=0.1, reduction='none'),"
+     " F.linear_cross_entropy(x[:2], proj3, soft3, linear_bias=bias3))",
+     "tt.linear_cross_entropy(x, proj, labels)",
+     "proj = torch.randn(5, 5, requires_grad=True)\n"
+     "proj3 = torch.randn(5, 3, 5, requires_grad=True)\n"
+     "bias3 = torch.randn(5, 3, requires_grad=True)\n"
+     "soft3 = torch.softmax(torch.randn(2, 5, 3), 1)"),
+    ("torch.nn.functional.ctc_loss/unnormalised",
+     "(F.ctc_loss(frames, seqs, lengths, seq_lengths), F.ctc_loss(frames * 2, seqs, lengths,"
+     " seq_lengths, reduction='none'))", "tt.ctc_loss(frames, seqs",
+     "seqs = torch.tensor([[1, 2], [2, 2]])\nlengths = (5, 4)\nseq_lengths = (2, 2)"),
     # torch.x, ATen's forms: the reduction is an int (0 none, 1 mean, 2 sum)
     ("torch.binary_cross_entropy_with_logits",
      "(torch.binary_cross_entropy_with_logits(r, ones), torch.binary_cross_entropy_with_logits("
@@ -183,6 +196,11 @@ ROWS: list[tuple[str, str, str, str]] = [
           ("MarginRankingLoss", "0.5", "r, z, sign"),
           ("MultiLabelMarginLoss", "", "z, torch.tensor([[4, -1, 0, 0, 0]] * 4)"),
           ("MultiLabelSoftMarginLoss", "weight=weight", "z, ones"),
+          ("MultiLabelSoftMarginLoss", "", "z, ones.long()"),
+          ("LinearCrossEntropyLoss", "5, 4", "x, labels.clamp(max=3)"),
+          ("LinearCrossEntropyLoss", "5, 4, out_features=(2,), bias=True, ignore_index=0,"
+           " label_smoothing=0.2, reduction='sum'", "x, torch.tensor([[1, 0], [3, 2], [0, 0],"
+           " [2, 1]])"),
           ("MultiMarginLoss", "p=2, weight=weight", "z, torch.tensor([0, 1, 2, 3])"),
           ("PoissonNLLLoss", "log_input=False, full=True", "p, ones * 4"),
           ("SoftMarginLoss", "reduction='sum'", "r, sign"),

@@ -126,11 +126,14 @@ def threshold(input: tf.Tensor, threshold: float, value: float) -> tf.Tensor:
 
 @do_not_convert
 def prelu(input: tf.Tensor, weight: tf.Tensor) -> tf.Tensor:
-    """One slope per channel, channels in dim 1 (torch's layout); a 1-D input is one channel
-    row: its slopes broadcast along it."""
-    slope = weight
-    if input.shape.rank >= 2 and weight.shape.num_elements() != 1:
+    """One slope per channel, channels in dim 1 (torch's layout); a 1-D input takes its
+    slopes element by element."""
+    if weight.shape.num_elements() == 1:
+        slope = tf.reshape(weight, [])  # one slope: the output keeps the input's shape
+    elif input.shape.rank >= 2:
         slope = tf.reshape(weight, [-1] + [1] * (input.shape.rank - 2))
+    else:
+        slope = weight
     return tf.where(input > 0, input, slope * input)
 
 

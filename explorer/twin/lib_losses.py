@@ -301,8 +301,10 @@ class CrossEntropyLoss(Loss):
         self.weight = weight
 
 
-# The margin, embedding and count losses; last, since they build on the above.
-from explorer.twin import lib_losses_margin  # noqa: E402
+# The margin, embedding and count losses, and the fused linear cross-entropy; last, since
+# they build on the above.
+from explorer.twin import lib_losses_linear, lib_losses_margin  # noqa: E402
+from explorer.twin.lib_losses_linear import *  # noqa: E402,F403
 from explorer.twin.lib_losses_margin import *  # noqa: E402,F403
 
-__all__ += lib_losses_margin.__all__
+__all__ += lib_losses_margin.__all__ + lib_losses_linear.__all__

@@ -90,6 +90,7 @@ def soft_margin_loss(input: tf.Tensor, target: tf.Tensor,
 def multilabel_soft_margin_loss(input: tf.Tensor, target: tf.Tensor,
                                 weight: tf.Tensor | None = None,
                                 reduction: str | int = "mean") -> tf.Tensor:
+    target = tf.cast(target, input.dtype)  # torch takes 0/1 integers too
     loss = -(target * tf.math.log_sigmoid(input) + (1 - target) * tf.math.log_sigmoid(-input))
     if weight is not None:
         loss = loss * weight
@@ -167,26 +168,40 @@ def poisson_nll_loss(input: tf.Tensor, target: tf.Tensor, log_input: bool = True
     return reduce(loss, reduction)
 
 
+def _unnormalised(log_probs: tf.Tensor, input_lengths: tf.Tensor) -> tf.Tensor:
+    """What torch's CTC adds to TF's for inputs that are not log-probabilities (torch does
+    not normalise them, TF does): minus each frame's log-sum-exp, in the value; in the
+    gradient exp(x) - softmax(x), since torch's CTC backward returns exp(x) minus the
+    alignment posteriors. Both are zero for log-probabilities."""
+    frames = tf.transpose(tf.sequence_mask(input_lengths, log_probs.shape[0], log_probs.dtype))
+    mass = tf.reduce_sum(tf.exp(log_probs), axis=-1)
+    extra = mass - tf.stop_gradient(mass) - tf.reduce_logsumexp(log_probs, axis=-1)
+    return tf.reduce_sum(extra * frames, axis=0)
+
+
 @do_not_convert
 def ctc_loss(log_probs: tf.Tensor, targets: tf.Tensor, input_lengths: tf.Tensor,
              target_lengths: tf.Tensor, blank: int = 0, reduction: str | int = "mean",
              zero_infinity: bool = False) -> tf.Tensor:
     """tf.nn.ctc_loss on torch's (T, N, C) log-probabilities. TF normalises its logits with a
     log-softmax, which leaves log-probabilities as they are, and its gradient (softmax minus
-    the alignment posteriors) is the one torch's ctc backward returns. Targets padded (N, S)
-    or concatenated (sum of the target lengths,); an unbatched (T, C) input has one sequence."""
+    the alignment posteriors) is then the one torch's CTC backward returns; other inputs get
+    torch's value and gradient from ``_unnormalised``. Targets padded (N, S) or concatenated
+    (sum of the target lengths,); an unbatched (T, C) input has one sequence."""
     unbatched = log_probs.shape.rank == 2
     if unbatched:
         log_probs, targets = log_probs[:, None], targets[None]
         input_lengths = tf.reshape(input_lengths, [1])
         target_lengths = tf.reshape(target_lengths, [1])
+    input_lengths = tf.cast(input_lengths, tf.int32)
     target_lengths = tf.cast(target_lengths, tf.int32)
     labels = tf.cast(targets, tf.int32)
     if labels.shape.rank == 1:
         labels = tf.RaggedTensor.from_row_lengths(labels, target_lengths).to_tensor()
     loss = tf.nn.ctc_loss(labels=labels, logits=log_probs, label_length=target_lengths,
-                          logit_length=tf.cast(input_lengths, tf.int32), logits_time_major=True,
+                          logit_length=input_lengths, logits_time_major=True,
                           blank_index=blank)
+    loss = loss + _unnormalised(log_probs, input_lengths)
     if zero_infinity:
         loss = tf.where(tf.math.is_inf(loss), tf.zeros_like(loss), loss)
     if reduction_name(reduction) == "mean":  # each loss over its target's length, then the mean

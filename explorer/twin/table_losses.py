@@ -14,9 +14,9 @@ from explorer.twin.rules import Rule
 CLASSES: tuple[str, ...] = (
     "BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
     "GaussianNLLLoss", "HingeEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss",
-    "MSELoss", "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
-    "MultiMarginLoss", "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss", "SoftMarginLoss",
-    "TripletMarginLoss")
+    "LinearCrossEntropyLoss", "MSELoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PoissonNLLLoss", "SmoothL1Loss",
+    "SoftMarginLoss", "TripletMarginLoss")
 
 LEGACY = "size_average=None, reduce=None"  # torch's deprecated pair: the helper maps it
 
@@ -83,6 +83,10 @@ FUNCTIONS: dict[str, tuple[Rule, ...]] = {
     "torch.nn.functional.triplet_margin_loss": _loss(
         "triplet_margin_loss", "anchor, positive, negative, margin=None, p=None, eps=None, "
                                f"swap=None, {LEGACY}, reduction=None", 3),
+    "torch.nn.functional.linear_cross_entropy": _loss(
+        "linear_cross_entropy", "input, linear_weight, target, *, linear_bias=None, "
+                                "weight=None, reduction=None, ignore_index=None, "
+                                "label_smoothing=None, options=None", 3),
     # torch.x: ATen's own signatures, the reduction an int (0 none, 1 mean, 2 sum). Left out,
     # it is 'none': torch's Python binding of these forms does not apply the schema's Mean.
     "torch.binary_cross_entropy_with_logits": _loss(
