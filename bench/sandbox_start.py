@@ -16,8 +16,8 @@ import json
 import statistics
 import time
 
-from explorer import lessons
-from explorer.sandbox import Scheduler
+from explorer import jobs, lessons
+from explorer.sandbox import Scheduler, registry
 from explorer.sandbox.pool import WarmPool
 
 TRIVIAL = """import torch
@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--cold-runs", type=int, default=5)
     args = parser.parse_args()
+    registry.use(jobs.TABLE)
     scheduler = Scheduler(workers=1, pool=WarmPool(spares=1))
     start = time.perf_counter()
     info = scheduler.warm_up()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer import sandbox
+from explorer import jobs, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "pages"
@@ -16,8 +16,11 @@ PAGES = ROOT / "pages"
 @st.cache_resource
 def warm_pool() -> threading.Thread:
     """Start the sandbox's warm template (seconds of imports) once per server, in the
-    background, so the first visitor does not wait for it."""
-    thread = threading.Thread(target=sandbox.scheduler().warm_up, name="warm-pool", daemon=True)
+    background, so the first visitor does not wait for it. The app's runs are the jobs', on
+    the warm pool (a fork of that template per run)."""
+    sandbox.registry.use(jobs.TABLE)
+    thread = threading.Thread(target=sandbox.scheduler().warm_up, name="warm-pool",
+                              daemon=True)
     thread.start()
     return thread
 

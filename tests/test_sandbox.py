@@ -13,9 +13,12 @@ import time
 import pytest
 import torch
 
-from explorer import lessons, sandbox
-from explorer.sandbox import Limits, Scheduler, layers, worker
+from explorer import jobs, lessons, sandbox
+from explorer.sandbox import Limits, Scheduler, priority, privileges, worker
 from explorer.sandbox.limits import for_job
+from explorer.sandbox.report import REQUIRED, Report
+
+sandbox.registry.use(jobs.TABLE)
 
 LIMITS = Limits(wall_s=10.0, cpu_s=10.0, memory_mb=512)  # generous: CI machines are busy
 
@@ -45,7 +48,7 @@ HOSTILE = {"loop": "import torch\nwhile True:\n    pass\n",
 
 @pytest.fixture(scope="module")
 def scheduler():
-    scheduler = Scheduler(workers=2, queue_limit=64)
+    scheduler = Scheduler(workers=2, queue_limit=64, default_pool="cold")
     yield scheduler
     scheduler.shutdown()
 
@@ -90,11 +93,11 @@ def test_new_run_of_a_session_cancels_the_old_one(scheduler):
 
 def test_queue_positions_and_cancel_while_queued(scheduler):
     shared = scheduler
-    scheduler = Scheduler(workers=1, queue_limit=2, pool=shared.pool)
+    scheduler = Scheduler(workers=1, queue_limit=2, pool=shared.pool, default_pool="cold")
     try:
         slow = "import torch, time\ntime.sleep(30)\n" + benign(1.0).split("\n", 1)[1]
         running = scheduler.submit("s1", "run", {"code": slow}, limits=LIMITS)
-        while running.state != "running":
+        while running.position() != 0:  # taken by the worker thread: running
             time.sleep(0.01)
         second = scheduler.submit("s2", "run", {"code": benign(1.0)}, limits=LIMITS)
         third = scheduler.submit("s3", "run", {"code": benign(1.0)}, limits=LIMITS)
@@ -140,7 +143,7 @@ def test_a_provisional_result_stands_when_the_run_runs_out_of_time(scheduler):
 
 def test_a_cancelled_run_does_not_fall_back_on_its_provisional_result(scheduler):
     ticket = scheduler.submit("p2", "run", {"code": PROVISIONAL}, limits=LIMITS)
-    while ticket.state != "running":
+    while ticket.position() != 0:  # taken by the worker thread: running
         time.sleep(0.01)
     time.sleep(1.0)
     ticket.cancel()
@@ -203,7 +206,8 @@ def test_cold_worker_gives_the_same_result_as_warm(scheduler):
 
 
 def test_run_job_keeps_its_contract():
-    result = sandbox.run_job("graph", {"code": lessons.default().code}, timeout=30)
+    result = sandbox.run_job("graph", {"code": lessons.default().code}, timeout=30,
+                             pool="cold")
     assert result["status"] == "ok" and result["graph"]["nodes"]
     assert isinstance(result["elapsed_s"], float)
 
@@ -220,8 +224,8 @@ def test_scheduler_is_one_per_process_across_threads():
 
 
 def test_strict_mode_refuses_when_a_layer_is_missing():
-    report = layers.Report()
-    for name in layers.REQUIRED:
+    report = Report()
+    for name in REQUIRED:
         report.add(name, name != "seccomp", "test")
     refused = worker.refusal(report, "strict")
     assert refused["status"] == "blocked" and "seccomp" in refused["message"]
@@ -261,8 +265,8 @@ def test_cli_run_json_reports_the_users_line(tmp_path):
 def test_doctor_reports_every_layer_working_here():
     """This container (root, Linux 6.x, libseccomp) has every layer; a host that lacks one
     must say so, which the report's format shows as MISSING."""
-    report = sandbox.about()
-    assert set(layers.REQUIRED) <= set(report["layers"])
+    report = sandbox.about(pool="cold")
+    assert set(REQUIRED) <= set(report["layers"])
     assert report["missing"] == [], report["layers"]
     assert all(check["ok"] for check in report["checks"].values()), report["checks"]
     assert report["runs_user_code"]
@@ -278,7 +282,7 @@ st.navigation([st.Page({str(root / 'pages' / 'about.py')!r}, title="About this s
     app.run()
     assert not app.exception
     layers_shown = app.table[0].value
-    assert set(layers.REQUIRED) <= set(layers_shown["layer"])
+    assert set(REQUIRED) <= set(layers_shown["layer"])
     assert set(layers_shown["works"]) == {"yes"}
     assert set(app.table[1].value["passed"]) == {"yes"}
     assert any("Relaxed mode" in w.value for w in app.warning)
@@ -319,14 +323,14 @@ def _on_spare(scheduler, code, job="run", limits=SPARE_LIMITS, session="spare"):
 def test_a_spare_serves_one_run_only(spares):
     first, one = _on_spare(spares, SHOW_WORKER, session="s1")
     second, two = _on_spare(spares, SHOW_WORKER, session="s2")
-    assert first._run.pid != second._run.pid
+    assert first.worker_pid() != second.worker_pid()
     uid_1, dir_1, leaked_1, files_1 = one["stdout"].split(" ", 3)
     uid_2, dir_2, leaked_2, files_2 = two["stdout"].split(" ", 3)
     assert dir_1 != dir_2 and leaked_1 == leaked_2 == "False"
     assert files_1.strip() == files_2.strip() == "[]"   # no trace of the warm-up or the first
     # a uid of the spares' own range, never a scheduler slot's (forked workers' uids)
-    if layers.can_drop_uid():
-        assert int(uid_1) >= layers.UID_BASE + 64 and int(uid_2) >= layers.UID_BASE + 64
+    if privileges.can_drop_uid():
+        assert int(uid_1) >= privileges.UID_BASE + 64 and int(uid_2) >= privileges.UID_BASE + 64
     state = spares.pool.state()
     assert state["served"]["spare"] >= 2 and state["spares"]["target"] == 2
 
@@ -357,7 +361,7 @@ def test_a_spare_lowers_its_rlimits_to_the_runs(spares):
         assert lim.cpu_s <= int(table["Max cpu time"]) <= lim.cpu_s + warm_cpu + 1, table
         assert int(table["Max open files"]) == lim.open_files
         assert int(table["Max file size"]) == lim.file_mb << 20
-        if layers.can_drop_uid():
+        if privileges.can_drop_uid():
             assert int(table["Max processes"]) == lim.threads
         seen[name] = table
     assert int(seen["graph"]["Max cpu time"]) < int(seen["train"]["Max cpu time"])
@@ -365,7 +369,7 @@ def test_a_spare_lowers_its_rlimits_to_the_runs(spares):
     _ticket, result = _on_spare(spares, LIMITS_SNIPPET, limits=low, session="low")
     table = _limits_table(result["stdout"])
     assert int(table["Max open files"]) == 64 and int(table["Max cpu time"]) <= 7
-    if layers.can_drop_uid():
+    if privileges.can_drop_uid():
         assert int(table["Max processes"]) == 40
     data_mb = int(table["Max data size"]) >> 20
     assert data_mb - int(seen["graph"]["Max data size"]) // (1 << 20) == pytest.approx(
@@ -398,7 +402,7 @@ def test_a_spare_warmed_up_after_confinement_before_its_request(spares):
     assert int(count) > 1
     rows = eval(rows)  # noqa: S307 - our own snippet's printed list of tuples
     assert len(rows) == 1 and rows[0][:2] == ("2", "1"), rows  # seccomp filter, no_new_privs
-    if layers.can_renice():
+    if priority.can_renice():
         assert info["nice"] == 0 and info["autogroup_nice"] in (0, None)
 
 
@@ -445,7 +449,7 @@ def test_concurrent_spares_have_their_own_uids(spares):
                              pool="warm") for i in range(2)]
     results = [t.result(timeout=60) for t in tickets]
     assert all(r["status"] == "ok" and r["sandbox"]["spare"] for r in results), results
-    if layers.can_drop_uid():  # root: a uid per worker; else all run as the server's own
+    if privileges.can_drop_uid():  # root: a uid per worker; else all run as the server's own
         assert results[0]["stdout"] != results[1]["stdout"]
     else:
         assert results[0]["stdout"] == results[1]["stdout"] == f"{os.getuid()}\n"

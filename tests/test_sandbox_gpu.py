@@ -7,14 +7,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from explorer import lessons, sandbox
+from explorer import jobs, lessons, sandbox
 
+sandbox.registry.use(jobs.TABLE)
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
 def test_a_lessons_graph_is_captured_on_the_gpu():
     result = sandbox.run_job("graph", {"code": lessons.get("variable_length_rnn").code,
-                                       "seed": 0, "device": "cuda"}, timeout=120)
+                                       "seed": 0, "device": "cuda"}, timeout=120, gpu=True)
     assert result["status"] == "ok", result
     devices = {n.get("device") for n in result["graph"]["nodes"] if n.get("device")}
     assert devices == {"cuda:0"}, devices
@@ -23,7 +24,8 @@ def test_a_lessons_graph_is_captured_on_the_gpu():
 def test_gpu_gradients_in_a_worker_match_torch_here():
     code = ("import torch\nw = torch.arange(4.0, requires_grad=True)\n\n\ndef inputs():\n"
             "    return torch.ones(4)\n\n\ndef forward(x):\n    return (w * x).exp().sum()\n")
-    result = sandbox.run_job("grads", {"code": code, "seed": 0, "device": "cuda"}, timeout=120)
+    result = sandbox.run_job("grads", {"code": code, "seed": 0, "device": "cuda"}, timeout=120,
+                             gpu=True)
     assert result["status"] == "ok", result
     w = torch.arange(4.0, device="cuda", requires_grad=True)
     (w * torch.ones(4, device="cuda")).exp().sum().backward()
@@ -37,7 +39,7 @@ def test_gpu_gradients_in_a_worker_match_torch_here():
 ])
 def test_the_layers_that_stay_hold_on_a_gpu_run(snippet, refused):
     code = "import torch\n" + snippet + lessons.get("data_dependent_if").code
-    result = sandbox.run_job("run", {"code": code, "device": "cuda"}, timeout=120)
+    result = sandbox.run_job("run", {"code": code, "device": "cuda"}, timeout=120, gpu=True)
     assert result["status"] == "blocked" and result["blocked"] == refused, result
 
 
@@ -47,7 +49,7 @@ def test_presets_train_on_the_gpu_in_a_worker(preset):
     beyond the run's limit, and a preset must make its tensors on its input's device."""
     request = {"preset": preset, "frameworks": ["torch"], "device": "cuda", "steps": 200,
                "boundary": False, "speed": False}
-    result = sandbox.run_job("train", request, timeout=300)
+    result = sandbox.run_job("train", request, timeout=300, gpu=True)
     assert result["status"] == "ok", result
     assert result["steps_done"] == {"torch": 200}
     assert result["eval"]["torch"]["accuracy"] > 0.9, result["eval"]
@@ -56,6 +58,6 @@ def test_presets_train_on_the_gpu_in_a_worker(preset):
 def test_the_device_picker_sees_the_gpu():
     """What the pages ask (pages/ui/devices.py): as a GPU run, the only kind of worker in
     which CUDA can initialise."""
-    result = sandbox.run_job("environment", {"device": "cuda"}, timeout=120)
+    result = sandbox.run_job("environment", {"device": "cuda"}, timeout=120, gpu=True)
     assert result["status"] == "ok" and result["cuda"] is True, result
     assert result["cuda_devices"] == [torch.cuda.get_device_name(0)]

@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from explorer.sandbox import Limits, Scheduler
+from explorer import jobs
+from explorer.sandbox import Limits, Scheduler, registry
 from explorer.sandbox.layers import REPO_DIR
 from explorer.sandbox.pool import WarmPool
+
+registry.use(jobs.TABLE)
 
 SECRET = "s3cret-token-for-the-sandbox-tests"
 LIMITS = Limits(wall_s=5.0, cpu_s=5.0, memory_mb=512, threads=64, output_bytes=100_000,

@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from pathlib import Path
+
+from explorer import jobs, sandbox
 
 
 def add_snippet_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,3 +60,22 @@ def write_output(data: str | bytes, out: str | None) -> None:
 
 def print_json(data: dict) -> None:
     print(json.dumps(data, indent=2))
+
+
+def submit(job: str, request: dict, timeout: float | None = None,
+           pool: str | None = None) -> sandbox.Ticket:
+    """Queue ``job`` in the sandbox as a one-shot command does and return its ticket: the
+    jobs' table, a cold worker (a warm template's seconds of imports would be paid for one
+    run) unless ``pool`` or ``$EXPLORER_POOL`` says otherwise, a GPU run when the request
+    names a CUDA device."""
+    sandbox.registry.use(jobs.TABLE)
+    return sandbox.scheduler().submit(
+        f"cli-{uuid.uuid4().hex}", job, request, timeout=timeout,
+        pool=pool or sandbox.choose_pool("cold"),
+        gpu=str(request.get("device", "cpu")).startswith("cuda"))
+
+
+def run_job(job: str, request: dict, timeout: float | None = None,
+            pool: str | None = None) -> dict:
+    """``submit`` and wait for the result."""
+    return submit(job, request, timeout, pool).result()

@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from explorer import sandbox
-from explorer.commands import add_snippet_arguments, fail, print_json, read_snippet
+from explorer.commands import add_snippet_arguments, fail, print_json, read_snippet, run_job
 
 HELP = "check that the tf.function twin computes the same outputs and gradients as PyTorch"
 
@@ -26,8 +25,7 @@ def main(args: argparse.Namespace) -> int:
     request = {"code": read_snippet(args.snippet), "seed": args.seed, "device": args.device}
     if args.tf_code:
         request["tf_code"] = Path(args.tf_code).read_text()
-    result = sandbox.run_job("check", request,
-                             **({"timeout": args.timeout} if args.timeout else {}))
+    result = run_job("check", request, args.timeout or None)
     if args.json:
         print_json(result)
         return 0 if result.get("equivalent") else 1

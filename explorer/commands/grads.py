@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from explorer import sandbox
-from explorer.commands import add_snippet_arguments, fail, read_snippet, write_output
+from explorer.commands import (add_snippet_arguments, fail, read_snippet, run_job,
+                               write_output)
 
 HELP = "gradients of one run: leaves, autograd nodes, backward order, saved bytes"
 ISSUE_KEYS = ("leaves", "nodes", "order", "saved_bytes")
@@ -63,8 +63,7 @@ def build_request(args: argparse.Namespace) -> dict:
 
 
 def main(args: argparse.Namespace) -> int:
-    result = sandbox.run_job("grads", build_request(args),
-                             **({"timeout": args.timeout} if args.timeout else {}))
+    result = run_job("grads", build_request(args), args.timeout or None)
     if result.get("status") != "ok":
         return fail(result)
     if args.json:

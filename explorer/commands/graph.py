@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from explorer import render, sandbox
-from explorer.commands import add_snippet_arguments, fail, read_snippet, write_output
+from explorer import render
+from explorer.commands import (add_snippet_arguments, fail, read_snippet, run_job,
+                               write_output)
 from explorer.graph import Graph
 
 HELP = "capture the graph of a snippet (torch autograd or its tf.function twin)"
@@ -23,8 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     request = {"code": read_snippet(args.snippet), "seed": args.seed, "device": args.device}
-    result = sandbox.run_job(JOB[args.framework], request,
-                             **({"timeout": args.timeout} if args.timeout else {}))
+    result = run_job(JOB[args.framework], request, args.timeout or None)
     if result.get("status") != "ok":
         return fail(result)
     if args.format == "json":

@@ -5,8 +5,7 @@ import argparse
 import json
 import sys
 
-from explorer import sandbox
-from explorer.commands import add_snippet_arguments, fail, read_snippet
+from explorer.commands import add_snippet_arguments, fail, read_snippet, run_job
 
 HELP = "run a snippet once (forward and backward) in a sandboxed worker"
 FIELDS = ("status", "message", "line", "stdout", "elapsed_s")
@@ -24,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     request = {"code": read_snippet(args.snippet), "seed": args.seed, "device": args.device}
-    result = sandbox.run_job("run", request, args.timeout, pool=args.pool)
+    result = run_job("run", request, args.timeout, pool=args.pool)
     if args.json:
         print(json.dumps({key: result.get(key) for key in FIELDS}))
         return 0 if result["status"] == "ok" else 1

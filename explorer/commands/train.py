@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import uuid
 
-from explorer import sandbox
-from explorer.commands import fail, read_snippet
+from explorer.commands import fail, read_snippet, submit
 from explorer.training import config as train_config
 from explorer.training import presets
 
@@ -80,8 +78,7 @@ def show(record: dict, as_json: bool) -> None:
 
 def main(args: argparse.Namespace) -> int:
     request = build_request(args)
-    ticket = sandbox.scheduler().submit(f"cli-{uuid.uuid4().hex}", "train", request,
-                                        timeout=args.timeout)
+    ticket = submit("train", request, timeout=args.timeout)
     seen = 0
     try:
         while not ticket.done():

@@ -24,10 +24,11 @@ _stopped = False
 kept: list[dict] = []  # records emitted outside a worker
 
 
-def attach(sock: socket.socket) -> None:
-    """Called by the worker before the job runs; later lines from the server are controls."""
-    global _sock
-    _sock = sock
+def attach(sock: socket.socket | None, pending: bytes = b"") -> None:
+    """Called by the worker before the job runs; later lines from the server are controls
+    (``pending``: those that came with the request, already read). None detaches."""
+    global _sock, _pending, _stopped
+    _sock, _pending, _stopped = sock, pending, False
 
 
 def emit(record: dict) -> None:
@@ -61,11 +62,11 @@ def stop_requested() -> bool:
     try:
         data = _sock.recv(4096, socket.MSG_DONTWAIT)
     except BlockingIOError:
-        return False
-    if not data:  # the server went away: stopping is the only sensible thing
+        data = None  # nothing new; a control that came with the request may be pending
+    if data == b"":  # the server went away: stopping is the only sensible thing
         _stopped = True
         return True
-    _pending += data
+    _pending += data or b""
     *lines, _pending = _pending.split(b"\n")
     _stopped = any(json.loads(line).get("control") == "stop" for line in lines if line.strip())
     return _stopped

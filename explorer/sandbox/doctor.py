@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 
 from explorer.sandbox import landlock, limits, seccomp
-from explorer.sandbox.layers import REQUIRED, can_drop_uid
+from explorer.sandbox.privileges import can_drop_uid
+from explorer.sandbox.report import REQUIRED
 
 SECRET_NAME = "EXPLORER_DOCTOR_SECRET"
 _cache: dict = {}
@@ -78,7 +79,7 @@ def report(refresh: bool = False, pool: str | None = None) -> dict:
     layers = _cache["layers"]
     missing = [name for name in REQUIRED if not layers.get(name, {}).get("works")]
     current = limits.mode()
-    return {**_cache, "mode": current, "pool": limits.pool(), "missing": missing,
+    return {**_cache, "mode": current, "pool": limits.choose_pool(), "missing": missing,
             "runs_user_code": not (current == "strict" and missing),
             "limits": {job: lim.to_json() for job, lim in
                        {"default": limits.DEFAULT, **limits.JOB_LIMITS}.items()},

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from dataclasses import dataclass
 
 MODE_ENV = "EXPLORER_SANDBOX"    # strict | relaxed
@@ -119,12 +118,10 @@ def mode() -> str:
     return value if value in MODES else "strict"  # a typo must not weaken a hosted server
 
 
-def pool() -> str:
-    """``warm`` (fork from a template that imported torch and TensorFlow once: the server) or
+def choose_pool(preferred: str = "warm") -> str:
+    """``$EXPLORER_POOL`` when set, else ``preferred``: ``warm`` (fork from a template that
+    imported torch and TensorFlow once: the server, scripts that drive the scheduler) or
     ``cold`` (one fresh process per run, importing only what its job needs: one-shot CLI
-    commands, where a template's 5 s of imports would be paid for one run). Default: warm in
-    the Streamlit server, cold elsewhere; ``$EXPLORER_POOL`` decides when set."""
+    commands, where a template's 5 s of imports would be paid for one run)."""
     value = os.environ.get(POOL_ENV, "").strip().lower()
-    if value in POOLS:
-        return value
-    return "warm" if "streamlit" in sys.modules else "cold"
+    return value if value in POOLS else preferred

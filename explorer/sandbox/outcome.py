@@ -7,8 +7,6 @@ import signal
 from explorer.sandbox.limits import Limits
 
 STATUSES = ("ok", "error", "syntax", "timeout", "memory", "output-limit", "blocked", "crashed")
-# Not outcomes of the user's code: the scheduler's own answers.
-SCHEDULER_STATUSES = ("cancelled", "busy")
 SIGNAL_WORDS = {signal.SIGSEGV: "a segmentation fault (often recursion too deep for the C "
                                 "stack, or a bad ctypes call)",
                 signal.SIGABRT: "an abort", signal.SIGBUS: "a bus error",

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from explorer.sandbox import limits as limits_module
-from explorer.sandbox import outcome
+from explorer.sandbox import outcome, registry
 from explorer.sandbox.layers import REPO_DIR
 from explorer.sandbox.limits import Limits
 from explorer.sandbox.protocol import LineReader, receive_message, send_message
@@ -27,6 +27,11 @@ START_TIMEOUT = 180.0   # importing torch and TensorFlow on a busy 2-core machin
 STOP_GRACE = 3.0        # a stopped streaming job has this long to send its final result
 ENV_PASSED = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
               "OMP_NUM_THREADS", "EXPLORER_SANDBOX_UID_BASE")
+
+
+# joblib (imported with sklearn) probes for a process-shared semaphore at import; in a worker
+# the sandbox refuses it and joblib warns on every run. A worker may start no process anyway.
+JOBLIB_MULTIPROCESSING = "0"
 
 
 class TemplateError(RuntimeError):
@@ -38,7 +43,8 @@ def clean_environment() -> dict[str, str]:
     process was started with stays readable in /proc/self/environ for good."""
     env = {key: os.environ[key] for key in ENV_PASSED if key in os.environ}
     env.update({"HOME": "/nonexistent", "PYTHONPATH": str(REPO_DIR),
-                "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
+                "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2",
+                "JOBLIB_MULTIPROCESSING": JOBLIB_MULTIPROCESSING})
     return env
 
 
@@ -57,7 +63,7 @@ def pid_of(pidfd: int) -> int | None:
 
 def outer_pid(process: subprocess.Popen, reported: int) -> int:
     """The template's pid as this process sees it: the process started, or, where it went
-    on as pid 1 of a pid namespace of its own (``template.become_pid_namespace_init``), its
+    on as pid 1 of a pid namespace of its own (``bootstrap.become_pid_namespace_init``), its
     one child."""
     if reported == process.pid:
         return reported
@@ -68,10 +74,10 @@ def outer_pid(process: subprocess.Popen, reported: int) -> int:
         return reported
 
 
-class Template:
-    """One template process and its control channel."""
+class TemplateClient:
+    """The server's side of one template process: its control channel and its process."""
 
-    def __init__(self, preload: bool, once: bool = False, spares: int = 0,
+    def __init__(self, jobs: str | None, preload: bool, once: bool = False, spares: int = 0,
                  spare_slots: int = limits_module.WORKER_SLOTS,
                  spare_max_age_s: float = limits_module.SPARE_MAX_AGE_S) -> None:
         self.preload = preload
@@ -79,8 +85,9 @@ class Template:
         self.info: dict = {}
         self.log = tempfile.TemporaryFile()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        args = [sys.executable, "-m", "explorer.sandbox.template",
+        args = [sys.executable, "-m", "explorer.sandbox.bootstrap",
                 "--control-fd", str(theirs.fileno())]
+        args += ["--jobs", jobs] if jobs else []
         args += ["--preload"] if preload else []
         args += ["--once"] if once else []
         if spares and not once:
@@ -98,10 +105,9 @@ class Template:
         try:
             message, _fds = receive_message(self.control)
         except (OSError, ValueError) as err:
-            self.kill()
+            self.kill()  # closes the control channel: no timeout to put back
             raise TemplateError(f"the sandbox template did not start: {err}") from None
-        finally:
-            self.control.settimeout(None)
+        self.control.settimeout(None)
         if not message or not message.get("ready"):
             self.process.wait(timeout=5)
             self.log.seek(0)
@@ -174,7 +180,7 @@ class WarmPool:
     def __init__(self, spares: int | None = None, spare_wait_s: float = 0.0,
                  spare_max_age_s: float = limits_module.SPARE_MAX_AGE_S) -> None:
         self.lock = threading.Lock()
-        self.template: Template | None = None
+        self.template: TemplateClient | None = None
         self.restarts = 0
         self.spares = limits_module.spares() if spares is None else spares
         self.spare_wait_s = spare_wait_s
@@ -183,17 +189,18 @@ class WarmPool:
             self.index = min(set(range(len(WarmPool._indexes) + 1)) - WarmPool._indexes)
             WarmPool._indexes.add(self.index)
 
-    def get(self) -> Template:
+    def get(self) -> TemplateClient:
         with self.lock:
             if self.template is not None and not self.template.alive():
                 self.template.kill()
                 self.template = None
                 self.restarts += 1
             if self.template is None:
-                template = Template(preload=True, spares=self.spares,
-                                    spare_slots=limits_module.WORKER_SLOTS
-                                    + limits_module.SPARE_SLOTS * self.index,
-                                    spare_max_age_s=self.spare_max_age_s)
+                template = TemplateClient(registry.module(), preload=True,
+                                          spares=self.spares,
+                                          spare_slots=limits_module.WORKER_SLOTS
+                                          + limits_module.SPARE_SLOTS * self.index,
+                                          spare_max_age_s=self.spare_max_age_s)
                 template.wait_ready()
                 self.template = template
             return self.template
@@ -236,8 +243,10 @@ class Run:
     """One run in flight. ``wait`` blocks its caller (a scheduler thread); ``kill`` and ``stop``
     may be called from any other thread."""
 
-    def __init__(self, job: str, request: dict, limits: Limits, mode: str, slot: int) -> None:
+    def __init__(self, job: str, request: dict, limits: Limits, mode: str, slot: int,
+                 gpu: bool = False) -> None:
         self.job, self.request, self.limits, self.mode, self.slot = job, request, limits, mode, slot
+        self.gpu = gpu
         self.kill_reason: str | None = None
         self.pid: int | None = None
         self.pidfd: int | None = None
@@ -248,7 +257,7 @@ class Run:
         self.requested = self.started
         self.spare = False
 
-    def start(self, template: Template, spare_wait_s: float = 0.0) -> None:
+    def start(self, template: TemplateClient, spare_wait_s: float = 0.0) -> None:
         self.data, self.control = template.fork(self.limits.wall_s + 10.0, self.limits,
                                                 spare_wait_s)
         self.control.settimeout(30.0)
@@ -265,7 +274,7 @@ class Run:
             self.data.close()
             self.data = socket.socket(fileno=fds[1])
         line = json.dumps({"job": self.job, "request": self.request, "mode": self.mode,
-                           "limits": self.limits.to_json(), "slot": self.slot})
+                           "limits": self.limits.to_json(), "slot": self.slot, "gpu": self.gpu})
         self.requested = time.perf_counter()  # the wall clock runs from the request
         try:
             self.data.sendall(line.encode() + b"\n")

@@ -28,7 +28,8 @@ Run control channel, template -> server (SOCK_SEQPACKET, one per run):
 
 Data channel, server <-> worker (SOCK_STREAM socket pair; newline-delimited JSON):
 
-    server -> worker  {"job": J, "request": {...}, "limits": {...}, "mode": M, "slot": K}
+    server -> worker  {"job": J, "request": {...}, "limits": {...}, "mode": M, "slot": K,
+                       "gpu": bool}             a GPU run: confined so that CUDA initialises
     server -> worker  {"control": "stop"}         later, any number: finish early, keep results
     worker -> server  {"kind": "event", "data": {...}}   any number, streamed as they happen
     worker -> server  {"kind": "result", "data": {...}}  exactly one, last

@@ -22,8 +22,10 @@ import time
 import uuid
 
 from explorer.sandbox import limits as limits_module
+from explorer.sandbox import registry
 from explorer.sandbox.limits import Limits
-from explorer.sandbox.pool import Run, Template, TemplateError, WarmPool
+from explorer.sandbox.pool import Run, TemplateClient, TemplateError, WarmPool
+from explorer.sandbox.slots import Slots
 
 QUEUE_LIMIT = 32
 
@@ -32,11 +34,10 @@ class Ticket:
     """One submitted run: its place in the queue, its streamed records, its result."""
 
     def __init__(self, scheduler: Scheduler, session_id: str, job: str, request: dict,
-                 limits: Limits, pool: str) -> None:
+                 limits: Limits, pool: str, gpu: bool = False) -> None:
         self.id = uuid.uuid4().hex[:12]
         self.session_id, self.job, self.request = session_id, job, request
-        self.limits, self.pool = limits, pool
-        self.state = "queued"          # queued -> running -> done
+        self.limits, self.pool, self.gpu = limits, pool, gpu
         self._scheduler = scheduler
         self._records: list[dict] = []
         self._result: dict | None = None
@@ -46,7 +47,7 @@ class Ticket:
 
     def position(self) -> int:
         """0 when running or done; otherwise this ticket's place in the queue, from 1."""
-        return self._scheduler._position(self)
+        return self._scheduler.position(self)
 
     def records(self, start: int = 0) -> list[dict]:
         """Records the job streamed so far (a copy), from index ``start``."""
@@ -60,11 +61,15 @@ class Ticket:
     def done(self) -> bool:
         return self._done.is_set()
 
+    def worker_pid(self) -> int | None:
+        """The pid of the worker serving this run (None before it started)."""
+        return self._run.pid if self._run is not None else None
+
     def cancel(self) -> None:
         """Drop the run: taken out of the queue, or its worker killed."""
         self._cancelled = True
-        if self._scheduler._unqueue(self):
-            self._finish({"status": "cancelled", "message": "The run was cancelled before it "
+        if self._scheduler.unqueue(self):
+            self.finish({"status": "cancelled", "message": "The run was cancelled before it "
                           "started.", "elapsed_s": 0.0, "stdout": ""})
         elif self._run is not None:
             self._run.kill("cancel")
@@ -76,10 +81,23 @@ class Ticket:
         else:
             self.cancel()
 
-    def _finish(self, result: dict) -> None:
+    def start(self, run: Run) -> bool:
+        """The scheduler's worker thread starts ``run`` for this ticket; False when the
+        ticket was cancelled meanwhile (then the run must not start)."""
+        self._run = run
+        return not self._cancelled
+
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def stream(self, record: dict) -> None:
+        """One record the job streamed (the scheduler's thread)."""
+        self._records.append(record)
+
+    def finish(self, result: dict) -> None:
+        """The ticket's result, once; later ones are ignored."""
         if not self._done.is_set():
             self._result = result
-            self.state = "done"
             self._done.set()
 
 
@@ -87,40 +105,44 @@ class Scheduler:
     """Worker threads (as many as cores) pulling tickets from a bounded FIFO queue."""
 
     def __init__(self, workers: int | None = None, queue_limit: int = QUEUE_LIMIT,
-                 pool: WarmPool | None = None) -> None:
+                 pool: WarmPool | None = None, default_pool: str = "warm") -> None:
         self.workers = workers or os.cpu_count() or 1
         self.queue_limit = queue_limit
+        self.default_pool = default_pool  # for a submit that names none, unless $EXPLORER_POOL
         self.pool = pool or WarmPool(spares=limits_module.spares(self.workers))
         self._queue: collections.deque[Ticket] = collections.deque()
         self._by_session: dict[str, Ticket] = {}
         self._running: set[Ticket] = set()
         self._cond = threading.Condition()
-        self._slots = list(range(limits_module.WORKER_SLOTS))
+        self._slots = Slots(0, limits_module.WORKER_SLOTS)
         self._threads: list[threading.Thread] = []
         self._served = 0
         self._closed = False
 
     def submit(self, session_id: str, job: str, request: dict, *, limits: Limits | None = None,
-               timeout: float | None = None, pool: str | None = None) -> Ticket:
-        """Queue a run for ``session_id``; that session's previous run is cancelled."""
+               timeout: float | None = None, pool: str | None = None,
+               gpu: bool = False) -> Ticket:
+        """Queue a run for ``session_id``; that session's previous run is cancelled.
+
+        ``pool``: ``"warm"`` or ``"cold"``, default ``$EXPLORER_POOL``, else the scheduler's
+        ``default_pool``. ``gpu``: the worker is confined so that CUDA can initialise, and
+        is always a cold one (CUDA does not survive the template's fork)."""
         limits = limits or limits_module.for_job(job, timeout)
-        pool = pool or limits_module.pool()
-        if str(request.get("device", "cpu")).startswith("cuda"):
-            pool = "cold"  # CUDA does not survive fork: the worker initialises it itself
-        ticket = Ticket(self, session_id, job, request, limits, pool)
+        pool = "cold" if gpu else pool or limits_module.choose_pool(self.default_pool)
+        ticket = Ticket(self, session_id, job, request, limits, pool, gpu)
         with self._cond:
             previous = self._by_session.get(session_id)
             self._by_session[session_id] = ticket
         if previous is not None and not previous.done():
             previous.cancel()
         if len(str(request.get("code", ""))) > limits.code_bytes:
-            ticket._finish({"status": "output-limit", "elapsed_s": 0.0, "stdout": "",
+            ticket.finish({"status": "output-limit", "elapsed_s": 0.0, "stdout": "",
                             "message": f"The snippet is longer than {limits.code_bytes:,} "
                                        "characters."})
             return ticket
         with self._cond:
             if len(self._queue) >= self.queue_limit:
-                ticket._finish({"status": "busy", "elapsed_s": 0.0, "stdout": "",
+                ticket.finish({"status": "busy", "elapsed_s": 0.0, "stdout": "",
                                 "message": "The server is busy; please run again in a moment."})
                 return ticket
             self._queue.append(ticket)
@@ -157,14 +179,16 @@ class Scheduler:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _position(self, ticket: Ticket) -> int:
+    def position(self, ticket: Ticket) -> int:
+        """``ticket``'s place in the queue from 1; 0 when it is not queued."""
         with self._cond:
             try:
                 return self._queue.index(ticket) + 1
             except ValueError:
                 return 0
 
-    def _unqueue(self, ticket: Ticket) -> bool:
+    def unqueue(self, ticket: Ticket) -> bool:
+        """Take ``ticket`` out of the queue; False when it was not in it."""
         with self._cond:
             try:
                 self._queue.remove(ticket)
@@ -187,37 +211,36 @@ class Scheduler:
                 if self._closed:
                     return
                 ticket = self._queue.popleft()
-                ticket.state = "running"
                 self._running.add(ticket)
-                slot = self._slots.pop(0)
+                slot = self._slots.take()
             try:
-                ticket._finish(self._execute(ticket, slot))
+                ticket.finish(self._execute(ticket, slot))
             finally:
                 with self._cond:
                     self._running.discard(ticket)
-                    self._slots.append(slot)
+                    self._slots.give_back(slot)
                     self._served += 1
 
     def _execute(self, ticket: Ticket, slot: int) -> dict:
         """One run; ``elapsed_s`` counts from here (a cold template's start included)."""
-        run = Run(ticket.job, ticket.request, ticket.limits, limits_module.mode(), slot)
+        run = Run(ticket.job, ticket.request, ticket.limits, limits_module.mode(), slot,
+                  ticket.gpu)
         run.started = time.perf_counter()
         cold = None
         try:
             if ticket.pool == "cold":
-                cold = Template(preload=False, once=True)
+                cold = TemplateClient(registry.module(), preload=False, once=True)
                 cold.wait_ready()
                 template = cold
             else:
                 template = self.pool.get()
-            if ticket._cancelled:
+            if not ticket.start(run):
                 return {"status": "cancelled", "message": "The run was cancelled.",
                         "elapsed_s": 0.0, "stdout": ""}
-            ticket._run = run
             run.start(template, 0.0 if cold is not None else self.pool.spare_wait_s)
-            if ticket._cancelled:
+            if ticket.cancelled():
                 run.kill("cancel")
-            return run.wait(ticket._records.append)
+            return run.wait(ticket.stream)
         except TemplateError as err:
             return {"status": "crashed", "message": f"The sandbox could not start a worker: "
                     f"{err}", "elapsed_s": 0.0, "stdout": ""}

@@ -18,30 +18,6 @@ import sys
 import threading
 import time
 
-# A tiny snippet for the ``explore`` job (what the explorer page runs): a module, a loop, and
-# an ``if`` on a tensor, so that the twin's AutoGraph makes a While and a cond.
-SNIPPET = '''import torch
-import torch.nn as nn
-
-layer = nn.Linear(3, 3)
-
-
-def inputs():
-    return (torch.ones(2, 3),)
-
-
-def forward(x):
-    h = torch.tanh(layer(x))
-    for _ in range(2):
-        h = h * 0.5
-    if h.sum() > 0:
-        h = h + 1.0
-    else:
-        h = h - 1.0
-    return h.sum()
-'''
-
-
 def _branchy(x):
     """Converted by AutoGraph: the ``if`` on a tensor becomes a cond, the loops While ops."""
     import tensorflow as tf
@@ -80,19 +56,10 @@ def _torch() -> None:
     torch.nn.functional.linear(torch.ones(2, 3), w).relu().sum().backward()
 
 
-def _explore() -> None:
-    from explorer.jobs import explore
-
-    result = explore.run({"code": SNIPPET, "seed": 0})
-    twin = result.get("twin", {})
-    if result.get("status") != "ok" or twin.get("status") != "ok":
-        raise RuntimeError(f"explore: {result.get('message') or twin.get('message')}")
-
-
 # On the run's own thread: what leaves no trace a user could see (TensorFlow's per-thread
 # eager state is warmed there too). On a helper thread: everything that makes autograd nodes.
 MAIN_STEPS = (("tensorflow", _tensorflow), ("torch no_grad", _torch_no_grad))
-THREAD_STEPS = (("torch", _torch), ("explore", _explore))
+THREAD_STEPS = (("torch", _torch),)
 
 
 def _steps(todo, steps: dict) -> None:
@@ -135,8 +102,9 @@ class _RandomState:
             sys.modules["numpy"].random.set_state(self.numpy)
 
 
-def run(run_dir: str) -> dict:
-    """Warm up; never raises. Returns ``{"ok", "s", "steps": {name: seconds or error},
+def run(run_dir: str, job_steps: tuple = ()) -> dict:
+    """Warm up, then run ``job_steps`` (the job table's own, on the helper thread); never
+    raises. Returns ``{"ok", "s", "steps": {name: seconds or error},
     "sequence_nr"}`` (autograd's node count of this thread after it: 0)."""
     import torch
 
@@ -147,11 +115,12 @@ def run(run_dir: str) -> dict:
     randomness = _RandomState()
     steps: dict[str, float | str] = {}
     _steps(MAIN_STEPS, steps)
-    thread = threading.Thread(target=_steps, args=(THREAD_STEPS, steps),
+    on_thread = THREAD_STEPS + tuple(job_steps)
+    thread = threading.Thread(target=_steps, args=(on_thread, steps),
                               name="explorer-warm-up")
     thread.start()
     thread.join()
-    for name, _step in THREAD_STEPS:
+    for name, _step in on_thread:
         steps.setdefault(name, "failed: the warm-up thread ended early")
     randomness.restore()
     channel.kept.clear()

@@ -8,8 +8,8 @@ is ready, and waits. Its request lowers the rlimits to the run's own; from there
 ordinary worker, used once.
 
 The user's prints go to a bounded buffer, never to the data channel, and a flood stops the
-run at once. Failures are told in the user's terms: ``memory`` for an allocation the limits
-refused, ``blocked`` (with what: file, network, process) for an operation a layer refused."""
+run at once; warnings from libraries are kept apart from it. Failures are told in the user's
+terms (``refusals``)."""
 from __future__ import annotations
 
 import contextlib
@@ -17,34 +17,23 @@ import io
 import json
 import linecache
 import os
-import re
 import resource
 import signal
 import socket
 import sys
 import time
+import warnings
 
-from explorer.sandbox import channel, layers
+from explorer.sandbox import channel, registry
+from explorer.sandbox.layers import confine, thread_count
 from explorer.sandbox.limits import Limits
+from explorer.sandbox.priority import lower_priority
+from explorer.sandbox.privileges import can_drop_uid
+from explorer.sandbox.refusals import Audit, classify, facts
+from explorer.sandbox.report import Report
+from explorer.sandbox.rlimits import lower_rlimits, vm_status
 
 MAX_REQUEST = 8_000_000
-
-MEMORY = re.compile(r"MemoryError|can't allocate memory|Cannot allocate memory|\[Errno 12\]|"
-                    r"out of memory|ResourceExhausted|std::bad_alloc")
-BLOCKED = re.compile(r"PermissionError|PermissionDenied|Permission denied|Operation not "
-                     r"permitted|\[Errno (1|13|101|27)\]|Network is unreachable|File too large|"
-                     r"can't start new thread|Resource temporarily unavailable")
-# Audit events (PEP 578) that name what the refused operation was; diagnostics only, the
-# boundary is the kernel's.
-EVENT_KINDS = {"open": "file", "os.": "file", "shutil.": "file", "tempfile.": "file",
-               "socket.": "network", "urllib.": "network", "http.": "network",
-               "os.fork": "process", "os.forkpty": "process", "os.system": "process",
-               "os.exec": "process", "os.posix_spawn": "process", "os.spawn": "process",
-               "subprocess.": "process", "os.kill": "process", "os.killpg": "process",
-               "_thread.start_new_thread": "process", "ctypes.": "system call"}
-WHAT = {"file": "use a file outside its temporary folder (or past its size limit)",
-        "network": "use the network", "process": "start or signal a process or thread",
-        "system call": "make a system call the sandbox forbids"}
 
 
 class OutputLimit(BaseException):
@@ -78,45 +67,6 @@ class BoundedText(io.TextIOBase):
         return "".join(self.parts)
 
 
-class Audit:
-    """The last sensitive operation the user's code asked for, by kind."""
-
-    def __init__(self) -> None:
-        self.last: tuple[str, str] | None = None
-
-    def __call__(self, event: str, args: tuple) -> None:
-        kind = EVENT_KINDS.get(event) or next(
-            (k for prefix, k in EVENT_KINDS.items() if prefix.endswith(".")
-             and event.startswith(prefix)), None)
-        if kind:
-            detail = str(args[0])[:200] if args else ""
-            self.last = (kind, f"{event} {detail}".strip())
-
-
-def classify(result: dict, audit: Audit | None) -> dict:
-    """Turn a user ``error`` that was really a refused resource into ``memory``/``blocked``."""
-    if result.get("status") != "error":
-        return result
-    text = f"{result.get('error_type') or ''} {result.get('message') or ''}"
-    if MEMORY.search(text):
-        return {**result, "status": "memory",
-                "message": "Your code asked for more memory than a run may use. "
-                           + (result.get("message") or "")}
-    if BLOCKED.search(text):
-        kind = "process" if "thread" in text or "Resource temporarily" in text else None
-        if kind is None and audit is not None and audit.last \
-                and audit.last[0] in ("process", "network"):
-            kind = audit.last[0]  # the last process or network operation asked for
-        if kind is None and re.search(r"Errno 1[3]?\] .*: '|file|PermissionDenied|Network|"
-                                      r"socket", text):
-            kind = "network" if re.search(r"Network|socket", text) else "file"
-        kind = kind or "system call"
-        return {**result, "status": "blocked", "blocked": kind,
-                "message": f"The sandbox refused your code's attempt to {WHAT[kind]}. "
-                           + (result.get("message") or "")}
-    return result
-
-
 def escaped(exc: BaseException, sink: BoundedText) -> dict:
     """A result for an exception that escaped the job itself."""
     if isinstance(exc, OutputLimit) or sink.overflow:
@@ -131,7 +81,7 @@ def escaped(exc: BaseException, sink: BoundedText) -> dict:
                 "message": "Your code called exit(); a snippet returns from forward instead."}
     from explorer import snippet
 
-    return snippet.as_user_error(exc).to_json()
+    return {**snippet.as_user_error(exc).to_json(), **facts(exc)}
 
 
 WHERE_MARGIN_S = 0.5  # before the server's wall clock runs out: say which line is running
@@ -166,13 +116,37 @@ def where_before_timeout(limits: Limits):
         signal.signal(signal.SIGALRM, previous)
 
 
-def serve(request: dict, limits: Limits, audit: Audit | None = None) -> dict:
-    """Run one job with the user's output captured; the result gains ``stdout``."""
+MAX_WARNINGS = 20  # library warnings kept per run
+
+
+@contextlib.contextmanager
+def warnings_apart(sink: BoundedText, library: list[dict]):
+    """Warnings the user's own code raised print into its output, as Python prints them;
+    those of the libraries it calls go to ``library``, labelled, so that a run's output holds
+    what the user's code printed and nothing else."""
+    from explorer import snippet
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        if filename == snippet.SNIPPET_FILE:
+            sink.write(warnings.formatwarning(message, category, filename, lineno, line))
+        elif len(library) < MAX_WARNINGS:
+            library.append({"category": category.__name__, "message": str(message)[:500],
+                            "source": f"{os.path.basename(filename)}:{lineno}"})
+
+    with warnings.catch_warnings():  # puts showwarning back on the way out
+        warnings.showwarning = show
+        yield
+
+
+def serve(request: dict, limits: Limits, jobs: str | None, audit: Audit | None = None) -> dict:
+    """Run one job with the user's output captured; the result gains ``stdout`` (what the
+    user's code printed) and, when a library warned, ``warnings``."""
     sink = BoundedText(limits.output_bytes)
+    library: list[dict] = []
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
-                where_before_timeout(limits):
-            result = run_job(request)
+                warnings_apart(sink, library), where_before_timeout(limits):
+            result = run_job(request, jobs)
         if sink.overflow:  # the user's code caught OutputLimit and carried on
             raise OutputLimit()
     except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
@@ -181,22 +155,26 @@ def serve(request: dict, limits: Limits, audit: Audit | None = None) -> dict:
         result = {"status": "crashed", "message": "The job returned no result."}
     result = classify(result, audit)
     result["stdout"] = sink.getvalue()
+    if library:
+        result["warnings"] = library
     return result
 
 
-def run_job(request: dict) -> dict:
-    """Dispatch to ``explorer.jobs.<job>.run``, or to the sandbox's own self-test."""
-    from explorer import jobs
-
+def run_job(request: dict, jobs: str | None) -> dict:
+    """Dispatch to the job table ``jobs`` (``registry``), or to the sandbox's own self-test."""
     name = request.get("job", "")
     if name == "_probe":  # the sandbox's self-test (doctor), not a user job
         from explorer.sandbox import probe
 
         return probe.run(request)
-    return jobs.dispatch(name, request)
+    try:
+        table = registry.load(jobs)
+    except (ImportError, LookupError) as err:
+        return {"status": "crashed", "message": f"The sandbox could not load its jobs: {err}"}
+    return table.dispatch(name, request)
 
 
-def refusal(report: layers.Report, mode: str) -> dict | None:
+def refusal(report: Report, mode: str) -> dict | None:
     """In strict mode, the result that refuses to run user code when a layer is missing."""
     missing = report.missing()
     if mode != "strict" or not missing:
@@ -206,7 +184,8 @@ def refusal(report: layers.Report, mode: str) -> dict | None:
                        f"here: {', '.join(missing)}. Your code was not run."}
 
 
-def read_request(sock: socket.socket) -> dict:
+def read_request(sock: socket.socket) -> tuple[dict, bytes]:
+    """The request line, and what came after it (controls the server sent since)."""
     data = b""
     while b"\n" not in data:
         chunk = sock.recv(1 << 16)
@@ -214,57 +193,66 @@ def read_request(sock: socket.socket) -> dict:
             raise EOFError("no request")
         data += chunk
     line, _, rest = data.partition(b"\n")
-    channel._pending = rest  # controls the server sent after the request
-    return json.loads(line)
+    return json.loads(line), rest
 
 
-def main(data_fd: int, run_dir: str, preloaded: bool) -> None:
-    """The worker's whole life, in the forked child; it never returns into the template."""
+def main(data_fd: int, run_dir: str, preloaded: bool, jobs: str | None) -> None:
+    """The worker's whole life, in the forked child; it never returns into the template.
+    ``jobs``: the job table module (``registry``)."""
     sock = socket.socket(fileno=data_fd)
-    message = read_request(sock)
+    message, pending = read_request(sock)
     limits = Limits.from_json(message.get("limits", {}))
     start = time.perf_counter()
-    cuda = str(message.get("request", {}).get("device", "cpu")).startswith("cuda")
-    report = layers.confine(run_dir, limits, int(message.get("slot", 0)), preloaded, cuda)
+    report = confine(run_dir, limits, int(message.get("slot", 0)), preloaded,
+                     cuda=message.get("gpu") is True)
     info = {"confine_s": round(time.perf_counter() - start, 4), "preloaded": preloaded,
-            "spare": False, "threads_at_confine": layers.thread_count()}
-    respond(sock, message, limits, report, info)
+            "spare": False, "threads_at_confine": thread_count()}
+    respond(sock, message, pending, limits, report, info, jobs)
+
+
+def _warm_up_steps(jobs: str | None) -> tuple:
+    """The job table's warm-up steps; none when it does not load (that costs speed only)."""
+    try:
+        return registry.load(jobs).warm_up
+    except Exception:  # noqa: BLE001 - the run itself will say what is wrong with the table
+        return ()
 
 
 def spare_main(data_fd: int, ready_fd: int, run_dir: str, slot: int, confined_with: Limits,
-               warm_up: bool = True, low_priority: bool = False) -> None:
+               jobs: str | None, warm_up: bool = True, low_priority: bool = False) -> None:
     """A spare's whole life: confine (every layer, loosest limits, uid slot ``slot``), warm
-    up, write one JSON line on ``ready_fd`` and close it, wait for the request on
-    ``data_fd``, lower the limits to the run's, then serve it like ``main``. With
-    ``low_priority`` it warms up at nice 19; the template renices it before the request.
+    up (the sandbox's steps, then the job table's), write one JSON line on ``ready_fd`` and
+    close it, wait for the request on ``data_fd``, lower the limits to the run's, then serve
+    it like ``main``. With ``low_priority`` it warms up at nice 19; the template renices it
+    before the request.
 
     Nothing starts a thread before the last layer is in place (Landlock and seccomp bind the
     calling thread and the threads it starts later; the namespaces need a single thread), so
     the warm-up's pools are as confined as the user's code will be."""
     born = time.monotonic()
     if low_priority:
-        layers.lower_priority()
-    root = layers.can_drop_uid()  # before the uid drop: decides RLIMIT_NPROC below too
+        lower_priority()
+    root = can_drop_uid()  # before the uid drop: decides RLIMIT_NPROC below too
     start = time.perf_counter()
-    report = layers.confine(run_dir, confined_with, slot, True)
+    report = confine(run_dir, confined_with, slot, True)
     confine_s = time.perf_counter() - start
-    threads = layers.thread_count()
+    threads = thread_count()
     warmed = {"ok": False, "s": 0.0, "steps": {}}
     if warm_up:
         from explorer.sandbox import warm
 
-        warmed = warm.run(run_dir)
-    status, cpu = layers._vm_status(), _cpu_s()
+        warmed = warm.run(run_dir, _warm_up_steps(jobs))
+    status, cpu = vm_status(), _cpu_s()
     os.write(ready_fd, json.dumps({"ready": True, "cpu_s": cpu, "warm": warmed["ok"]}).encode()
              + b"\n")
     os.close(ready_fd)
     ready = time.monotonic()
     sock = socket.socket(fileno=data_fd)
-    message = read_request(sock)
+    message, pending = read_request(sock)
     requested = time.monotonic()
     limits = Limits.from_json(message.get("limits", {}))
     try:
-        layers.lower_rlimits(report, limits, status, cpu, root)
+        lower_rlimits(report, limits, status, cpu, root)
     except OSError as err:
         channel.attach(sock)
         channel.finish({"status": "crashed", "stdout": "", "message": "The sandbox could not "
@@ -274,9 +262,9 @@ def spare_main(data_fd: int, ready_fd: int, run_dir: str, slot: int, confined_wi
             "threads_at_confine": threads, "warm": warmed,
             "warmed_before_request": ready <= requested, "ready_after_s": round(ready - born, 3),
             "waited_s": round(requested - ready, 3), "warm_cpu_s": round(cpu, 3),
-            "threads_at_request": layers.thread_count(),
+            "threads_at_request": thread_count(),
             "nice": os.getpriority(os.PRIO_PROCESS, 0), "autogroup_nice": _autogroup_nice()}
-    respond(sock, message, limits, report, info)
+    respond(sock, message, pending, limits, report, info, jobs)
 
 
 def _autogroup_nice() -> int | None:
@@ -291,10 +279,10 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def respond(sock: socket.socket, message: dict, limits: Limits, report: layers.Report,
-            info: dict) -> None:
+def respond(sock: socket.socket, message: dict, pending: bytes, limits: Limits,
+            report: Report, info: dict, jobs: str | None) -> None:
     """Run the request on a confined worker and send the result."""
-    channel.attach(sock)
+    channel.attach(sock, pending)
     request = {**message.get("request", {}), "job": message.get("job", "")}
     if request["job"] == "_probe":
         request["layers"] = report
@@ -302,7 +290,7 @@ def respond(sock: socket.socket, message: dict, limits: Limits, report: layers.R
     if result is None:
         audit = Audit()
         sys.addaudithook(audit)
-        result = serve(request, limits, audit)
+        result = serve(request, limits, jobs, audit)
     result["sandbox"] = info
     data = json.dumps(result, default=str)
     if len(data) > limits.result_bytes:

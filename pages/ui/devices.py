@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import sandbox, torch_build
+from explorer import jobs, sandbox, torch_build
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def environment() -> dict:
     # asked as a GPU run: only a GPU run's worker is confined so that CUDA can initialise
+    sandbox.registry.use(jobs.TABLE)
     return torch_build.environment_without_worker() or sandbox.run_job(
-        "environment", {"device": "cuda"})
+        "environment", {"device": "cuda"}, gpu=True)
 
 
 def gpu(env: dict) -> bool:

@@ -16,7 +16,7 @@ from typing import Callable
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from explorer import sandbox
+from explorer import jobs, sandbox
 
 TICKETS = "runner.tickets"  # slot -> Ticket waiting for its result
 
@@ -36,8 +36,12 @@ def lane_key(session: str, lane: str) -> str:
 
 def submit(slot: str, job: str, request: dict, timeout: float | None = None,
            lane: str = INTERACTIVE) -> None:
+    """Queue ``job`` for this session's ``lane``: on the warm pool, or, when the request names
+    a CUDA device, as a GPU run (a worker confined so that CUDA can initialise)."""
+    sandbox.registry.use(jobs.TABLE)
     ticket = sandbox.scheduler().submit(lane_key(session_id(), lane), job, request,
-                                        timeout=timeout)
+                                        timeout=timeout, pool=sandbox.choose_pool("warm"),
+                                        gpu=str(request.get("device", "cpu")).startswith("cuda"))
     st.session_state.setdefault(TICKETS, {})[slot] = ticket
 
 
