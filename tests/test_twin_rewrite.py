@@ -97,3 +97,11 @@ def test_a_receiver_of_unknown_kind_is_a_no_twin_naming_its_line() -> None:
         translate(code)
     assert (raised.value.line, raised.value.reason) == (6, "unknown_receiver")
     assert "y.add()" in raised.value.message and "is y a tensor?" in raised.value.message
+
+
+def test_missing_names_tensor_methods_outside_the_table() -> None:
+    """translate leaves them for TensorFlow to refuse at trace time; missing names them."""
+    code = "import torch\n\n\ndef forward(x):\n    y = x * 2\n    return y.logcumsumexp(0).sum()\n"
+    found = [(m.line, m.construct, m.reason) for m in missing(code)]
+    assert found == [(6, "the tensor method .logcumsumexp", "tensor_method")]
+    assert "y.logcumsumexp(0)" in translate(code).code

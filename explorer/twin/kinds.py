@@ -162,6 +162,9 @@ class Kinds(Scope):
                 return self.returns.get(func.id)
             if func.id in PLAIN_BUILTINS:
                 return PLAIN
+        if isinstance(func, ast.Attribute) and func.attr == "apply" \
+                and getattr(func.value, "id", None) in self.classes:
+            return TENSOR  # a custom autograd.Function's result
         if _self_method(func) in self.functions:
             return self.returns.get(func.attr)
         if isinstance(func, ast.Attribute):

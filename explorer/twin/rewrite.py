@@ -119,7 +119,10 @@ class Rewriter(Kinds):
 
     def _torch_name(self, node: ast.AST) -> list[ast.AST]:
         """The nodes spelling the torch name ``node`` calls or is (``torch``, ``torch.foo``),
-        so a construct without a rule is noted once, not once per part of its name."""
+        so a construct without a rule is noted once, not once per part of its name; all of
+        a class's nodes for a class."""
+        if isinstance(node, ast.ClassDef):  # a custom autograd.Function: noted as a whole
+            return list(ast.walk(node))[1:]
         head = node.func if isinstance(node, ast.Call) else node
         if self.qualname(head) is None:
             return []
@@ -182,6 +185,11 @@ class Rewriter(Kinds):
             table.METHODS.get(func.attr) or table.IN_PLACE.get(func.attr))
         if rules and self.receiver_is_tensor(node, func):
             return self.apply(rules, node, Arg(self.text_of(func.value), func.value))
+        if self.found is not None and isinstance(func, ast.Attribute) and not rules \
+                and func.attr not in table.TF_TENSOR_METHODS \
+                and func.attr not in table.UNSUPPORTED_ATTRIBUTES and self.is_tensor(func.value):
+            # translate leaves it for TensorFlow to refuse while tracing; the list names it now
+            raise self.no_twin(node, f"the tensor method .{func.attr}", "tensor_method")
         return None
 
     def receiver_is_tensor(self, node: ast.AST, func: ast.Attribute) -> bool:

@@ -129,6 +129,9 @@ FUNCTIONS.update(table_ops.FUNCTIONS)
 METHODS.update(table_ops.METHODS)
 IN_PLACE.update(table_ops.IN_PLACE)
 
+# Methods a TF tensor has under torch's name, left as they are.
+TF_TENSOR_METHODS = {"numpy", "get_shape", "set_shape", "__len__", "__getitem__", "__bool__"}
+
 # Python's own conversions of a tensor: a number, which leaves the graph as in torch.
 BUILTINS: dict[str, tuple[Rule, ...]] = {
     "float": (Rule("input", "tf.stop_gradient(tf.cast({input}, tf.float32))"),),
