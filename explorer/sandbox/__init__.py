@@ -28,8 +28,9 @@ The API:
   A run is warm unless its caller asks for ``pool="cold"`` (``choose_pool("cold")``: the
   CLI's one-shot commands) or ``$EXPLORER_POOL`` says otherwise; a GPU run is asked for with
   ``gpu=True``.
-- ``about(refresh=False, pool=None)``: what protects runs on this host (for ``doctor`` and the About page), with the
-  pool's state (``report["scheduler"]["pool"]["spares"]``: target, ready, warming).
+- ``about(refresh=False, pool=None)``: what protects runs on this host (for ``doctor`` and
+  the About page), with the pool's state (``report["scheduler"]["pool"]["spares"]``: target,
+  ready, warming).
 - ``channel.emit`` / ``channel.stop_requested``: streaming, for jobs (see ``protocol``).
 """
 from __future__ import annotations

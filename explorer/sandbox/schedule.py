@@ -24,7 +24,8 @@ import uuid
 from explorer.sandbox import limits as limits_module
 from explorer.sandbox import registry
 from explorer.sandbox.limits import Limits
-from explorer.sandbox.pool import Run, TemplateClient, TemplateError, WarmPool
+from explorer.sandbox.pool import TemplateClient, TemplateError, WarmPool
+from explorer.sandbox.runs import Run
 from explorer.sandbox.slots import Slots
 
 QUEUE_LIMIT = 32
