@@ -84,6 +84,7 @@ ROWS: list[tuple[str, str, str, str]] = [
           ("Hardshrink", ""), ("Softshrink", "0.25"), ("Threshold", "0.1, 20.0"),
           ("RReLU", "0.2, 0.4")]],
     ("class:ReLU6/inplace", "act(v * 1)", "nn.ReLU6(inplace=True)", "act = nn.ReLU6(inplace=True)"),
+    ("class:Softmin/scalar", "act(w[0, 0, 0] * 2)", "nn.Softmin(0)", "act = nn.Softmin(0)"),
     ("class:PReLU/scalar", "single(w[0, 0, 0])", "nn.PReLU()", "single = nn.PReLU()"),
     ("class:Softmax2d", "act(w * x)", "nn.Softmax2d()", "act = nn.Softmax2d()"),
     ("class:PReLU", "(act(w * x), single(edge))", "nn.PReLU(4)",

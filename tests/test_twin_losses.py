@@ -60,6 +60,10 @@ ROWS: list[tuple[str, str, str, str]] = [
     ("torch.nn.functional.cross_entropy/legacy",
      f"({CE}(z, labels, size_average=False), {CE}(z, labels, reduce=False))", "size_average=False",
      ""),
+    ("torch.nn.functional.cross_entropy/all-ignored",
+     f"({CE}(z, torch.tensor([1, 1, 1, 1]), ignore_index=1),"
+     f" {CE}(z, torch.full((4,), -100), weight=weight, label_smoothing=0.1, reduction='none'))",
+     "ignore_index=1", ""),
     ("torch.nn.functional.nll_loss",
      "h = F.log_softmax(z, 1)\n    return (F.nll_loss(h, labels), F.nll_loss(h, labels, weight),"
      " F.nll_loss(h, labels.clamp(min=0), weight=weight, ignore_index=4,"

@@ -80,6 +80,8 @@ def mish(input: tf.Tensor) -> tf.Tensor:
 
 @do_not_convert
 def softmin(input: tf.Tensor, dim: int | None = None) -> tf.Tensor:
+    if input.shape.rank == 0:  # torch takes a 0-d input as one element; TF's softmax does not
+        return Softmax(0)(-input[None])[0]
     return Softmax(dim)(-input)
 
 

@@ -100,8 +100,16 @@ def _nll(logp: tf.Tensor, target: tf.Tensor, weight: tf.Tensor | None, ignore_in
         smooth = tf.where(ignored, tf.zeros_like(smooth), smooth)
         loss = (1 - label_smoothing) * loss + label_smoothing / classes * smooth
     if reduction_name(reduction) == "mean":  # by the weight of the targets that count
-        return tf.reduce_sum(loss) / tf.reduce_sum(target_weight)
+        return _mean_by(tf.reduce_sum(loss), tf.reduce_sum(target_weight))
     return reduce(loss, reduction)
+
+
+def _mean_by(total: tf.Tensor, weight_sum: tf.Tensor) -> tf.Tensor:
+    """total / weight_sum; where no target counts (all ignored), torch's value is 0/0 = nan
+    and its gradient zero (its backward scales only the targets that count)."""
+    nothing = tf.equal(weight_sum, 0)
+    return tf.where(nothing, tf.stop_gradient(total / weight_sum),
+                    tf.math.divide_no_nan(total, weight_sum))
 
 
 @do_not_convert
