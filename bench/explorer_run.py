@@ -16,8 +16,10 @@ import os
 import statistics
 import time
 
-from explorer import lessons, render, sandbox
+from explorer import jobs, lessons, render, sandbox
 from explorer.graph import Graph
+
+sandbox.registry.use(jobs.TABLE)  # the sandbox runs our jobs
 
 
 def one_run(code: str) -> tuple[float, float, float, bool]:

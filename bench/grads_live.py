@@ -20,8 +20,10 @@ import time
 
 import torch
 
-from explorer import lessons, sandbox, snippet
+from explorer import jobs, lessons, sandbox, snippet
 from explorer.jobs import grads
+
+sandbox.registry.use(jobs.TABLE)  # the sandbox runs our jobs
 
 BUDGET_S = 0.5
 

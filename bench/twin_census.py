@@ -66,7 +66,7 @@ def tensor_literal(t: torch.Tensor) -> str:
     if t.dtype.is_floating_point and t.numel() > LITERAL_LIMIT:
         shape = ", ".join(str(s) for s in t.shape)
         low, high = float(t.min()), float(t.max())
-        maker = "torch.rand" if 0.0 <= low and high <= 1.0 else "torch.randn"
+        maker = "torch.rand" if low >= 0.0 and high <= 1.0 else "torch.randn"
         return f"{maker}({shape}, {dtype}{grad})"
     values = repr(t.tolist())
     if t.dtype.is_floating_point and not bool(torch.isfinite(t).all()):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -56,8 +57,10 @@ def _functional(original: Callable, spec: tuple, seen: Seen, identity: bool) -> 
         if not identity:
             return original(*args, **kwargs)
         if t_name is None:  # attention: the same product without dropping weights
-            kwargs = {**kwargs, p_name: 0.0}
-            args = args[:p_pos] + args[p_pos + 1:] if len(args) > p_pos else args
+            if len(args) > p_pos:
+                args = args[:p_pos] + (0.0,) + args[p_pos + 1:]
+            else:
+                kwargs = {**kwargs, p_name: 0.0}
             return original(*args, **kwargs)
         return args[0] if args else kwargs["input"]
     return wrapper

@@ -8,8 +8,8 @@ BatchNorm's running statistics, a buffer the user updates), ``keep_values`` snap
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch

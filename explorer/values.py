@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 import inspect
 import types
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import torch
 
@@ -73,7 +74,8 @@ def modules(namespace: dict) -> list[tuple[str, torch.nn.Module]]:
     """Every ``nn.Module`` a module-level name reaches, with its submodules, by path
     (``model``, ``model.layers.0``, ``blocks[1]``), each once."""
     found, seen = [], set()
-    stack: list[tuple[str, Any, int]] = [(n, v, 0) for n, v in reversed(list(user_names(namespace)))]
+    named = list(user_names(namespace))
+    stack: list[tuple[str, Any, int]] = [(n, v, 0) for n, v in reversed(named)]
     while stack:
         path, item, depth = stack.pop()
         if id(item) in seen or depth > WALK_DEPTH:

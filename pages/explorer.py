@@ -4,8 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import lessons, share
-from pages.ui import devices, editor, results
-from pages.ui import runner
+from pages.ui import devices, editor, results, runner
 
 LESSON, SEED, DEVICE, VIEW = "lesson", "seed", "device", "view"  # also URL query parameters
 CODE = "explorer.code"

@@ -32,9 +32,8 @@ top = st.columns([3, 1, 2])
 source = top[0].selectbox("Code", sources, key=SOURCE)
 seed = top[1].number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=SEED)
 code = st.session_state[EXPLORER_CODE] if source == YOURS else LESSONS[source].code
-with top[2]:
-    with st.popover("Show the code", icon=":material/code:", width="stretch"):
-        st.code(code, language="python", line_numbers=True)
+with top[2], st.popover("Show the code", icon=":material/code:", width="stretch"):
+    st.code(code, language="python", line_numbers=True)
 
 base = st.session_state.setdefault(BASE, {}).get((code, int(seed)))
 slider_key = f"grads.{hashlib.sha1(code.encode()).hexdigest()[:10]}.{int(seed)}"

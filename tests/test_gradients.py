@@ -17,6 +17,7 @@ from explorer.graph import Graph
 from explorer.jobs import grads
 from tests.conftest import SNIPPETS
 
+
 def code_of(name: str) -> str:
     return (SNIPPETS / f"{name}.py").read_text()
 

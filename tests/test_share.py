@@ -17,7 +17,8 @@ def test_round_trip(code):
 
 
 def test_url_carries_settings_and_code():
-    url = share.share_url("http://host:8501/?old=1", "x = 1\n", {"seed": 3, "lesson": "", "view": "auto"})
+    url = share.share_url("http://host:8501/?old=1", "x = 1\n",
+                          {"seed": 3, "lesson": "", "view": "auto"})
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
     assert parsed.netloc == "host:8501" and "old" not in query and "lesson" not in query

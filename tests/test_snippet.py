@@ -75,12 +75,14 @@ def test_error_deep_in_a_helper_names_the_deepest_user_line():
 
 def test_errors_at_module_level_and_in_inputs_name_their_lines():
     assert fails("import torch\nw = torch.ones(2) + torch.ones(3)\n").line == 2
-    err = fails("import torch\ndef inputs():\n    return undefined_name\ndef forward(x):\n    return x\n")
+    err = fails("import torch\ndef inputs():\n    return undefined_name\n"
+                "def forward(x):\n    return x\n")
     assert (err.line, err.error_type) == (3, "NameError")
 
 
 def test_forward_must_return_tensors():
-    err = fails("import torch\ndef inputs():\n    return torch.ones(1)\ndef forward(x):\n    return 3\n")
+    err = fails("import torch\ndef inputs():\n    return torch.ones(1)\n"
+                "def forward(x):\n    return 3\n")
     assert "forward returned int" in err.message
     assert (err.line, err.source_line) == (4, "def forward(x):")  # the contract's function
 

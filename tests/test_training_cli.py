@@ -10,9 +10,11 @@ import uuid
 
 import numpy as np
 
-from explorer import sandbox
+from explorer import jobs, sandbox
 from explorer.training import loop
 from explorer.training.config import TrainConfig
+
+sandbox.registry.use(jobs.TABLE)  # the sandbox runs our jobs
 
 
 def test_cli_prints_a_json_record_per_logged_step_then_the_final_one():

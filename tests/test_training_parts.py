@@ -57,13 +57,13 @@ def test_digits_come_from_the_wheel_without_a_download():
     """scikit-learn reads the digits from a file inside its package."""
     dataset = data.digits()
     assert dataset.inputs[0].shape == (1797, 64) and dataset.classes == 10
-    assert 0 <= dataset.inputs[0].min() and dataset.inputs[0].max() <= 1
+    assert dataset.inputs[0].min() >= 0 and dataset.inputs[0].max() <= 1
 
 
 def test_sequences_are_padded_past_their_length():
     dataset = data.sequences()
     waves, lengths = dataset.inputs
-    assert waves.shape == (1000, 20, 1) and 4 <= lengths.min() and lengths.max() == 20
+    assert waves.shape == (1000, 20, 1) and lengths.min() >= 4 and lengths.max() == 20
     for row, n in zip(waves[:50], lengths[:50]):
         assert not row[n:].any() and row[:n].any()
 

@@ -14,7 +14,9 @@ from explorer.twin import table_attention
 from explorer.twin.rewrite import translate
 
 twin_run = pytest.importorskip("explorer.twin.run")  # imports TensorFlow once per session
-from explorer.twin import lib as twin_lib, torch_side  # noqa: E402  (after TensorFlow's skip)
+from explorer.twin import lib as twin_lib  # noqa: E402  (after TensorFlow's skip)
+from explorer.twin import torch_side  # noqa: E402
+
 pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True",
                                         "ignore:The PyTorch API of nested tensors")
 
@@ -191,16 +193,8 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
      "if tf.reduce_sum(x) > 0"),
 ]
 TRACED = ("control-flow:",)  # through tf.function (AutoGraph); the others run eagerly
-# explorer/dropout.py's identity wrapper of F.scaled_dot_product_attention drops a positional
-# dropout_p from args, so the positional is_causal after it collides with dropout_p=0.0
-# (TypeError). Strict: these rows must pass, and this mark go, once the wrapper is fixed.
-SDPA_DROPOUT_BUG = pytest.mark.xfail(strict=True, reason="identity SDPA wrapper: positional "
-                                     "dropout_p dropped, 'multiple values for dropout_p'")
-
-
 def _params(rows: list[tuple]) -> list:
-    return [pytest.param(*r, id=r[0], marks=SDPA_DROPOUT_BUG if r[0].endswith("train-dropout")
-                         else ()) for r in rows]
+    return [pytest.param(*r, id=r[0]) for r in rows]
 
 
 def run_both(code: str, traced: bool) -> tuple:
@@ -247,7 +241,6 @@ def test_every_table_entry_has_a_row() -> None:
     assert keys - covered == set()
 
 
-@SDPA_DROPOUT_BUG
 def test_train_mode_dropout_rows_really_drop() -> None:
     """The train-dropout rows test something: torch's run dropped units there (as the
     identity), so the twin's dropout had to be the identity too."""

@@ -51,7 +51,7 @@ def assert_equivalent(code: str, result: dict) -> None:
     assert result["equivalent"], result["message"]
     outputs, grads = torch_truth(code)
     tf_out = result["tf"]["output"]
-    summaries = tf_out["items"] if "items" in tf_out else [tf_out]
+    summaries = tf_out.get("items", [tf_out])
     assert len(summaries) == len(outputs)
     for i, (expected, summary) in enumerate(zip(outputs, summaries)):
         assert_same_output(expected, summary, f"output {i}")

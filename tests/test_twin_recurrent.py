@@ -213,7 +213,7 @@ def test_packed_sequence_has_no_flat_data() -> None:
     says so rather than hand back a tensor of another shape."""
     packed = twin_lib.pack_sequence([tf.ones((3, 2)), tf.ones((1, 2))])
     with pytest.raises(NotImplementedError, match="keeps a PackedSequence padded"):
-        packed.data
+        _ = packed.data
 
 
 def test_dropout_between_layers() -> None:

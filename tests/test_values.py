@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from explorer import execution, snippet, values
-from explorer.capture.torch import capture
 from explorer.jobs import explore, grads
 from explorer.training.config import TrainConfig
 from explorer.training.torch_loop import TorchTrainer

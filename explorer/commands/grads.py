@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from explorer.commands import (add_snippet_arguments, fail, read_snippet, run_job,
-                               write_output)
+from explorer.commands import add_snippet_arguments, fail, read_snippet, run_job, write_output
 
 HELP = "gradients of one run: leaves, autograd nodes, backward order, saved bytes"
 ISSUE_KEYS = ("leaves", "nodes", "order", "saved_bytes")

@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 
 from explorer import render
-from explorer.commands import (add_snippet_arguments, fail, read_snippet, run_job,
-                               write_output)
+from explorer.commands import add_snippet_arguments, fail, read_snippet, run_job, write_output
 from explorer.graph import Graph
 
 HELP = "capture the graph of a snippet (torch autograd or its tf.function twin)"

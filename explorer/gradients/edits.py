@@ -11,8 +11,9 @@ for a tensor sees the edit (that tensor *is* the input).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 

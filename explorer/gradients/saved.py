@@ -18,8 +18,9 @@ copy, and a saved view keeps its whole base alive.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 

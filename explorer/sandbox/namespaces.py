@@ -8,9 +8,19 @@ import tempfile
 
 from explorer.sandbox.limits import Limits
 from explorer.sandbox.report import Report
-from explorer.sandbox.syscalls import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS,
-                                       MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC,
-                                       mount, unshare)
+from explorer.sandbox.syscalls import (
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWUTS,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_REC,
+    mount,
+    unshare,
+)
 
 
 def apply_namespaces(report: Report, run_dir: str, uid: int, gid: int, limits: Limits) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 JOBS_ENV = "EXPLORER_JOBS"   # a job table module for scripts that name none
 ATTRIBUTE = "JOBS"            # the table's name in its module

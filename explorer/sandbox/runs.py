@@ -10,7 +10,7 @@ import signal
 import socket
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from explorer.sandbox import outcome
 from explorer.sandbox.limits import Limits

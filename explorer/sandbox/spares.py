@@ -12,8 +12,8 @@ import shutil
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from explorer.sandbox import limits
 from explorer.sandbox.slots import Slots

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 
+
 def _branchy(x):
     """Converted by AutoGraph: the ``if`` on a tensor becomes a cond, the loops While ops."""
     import tensorflow as tf

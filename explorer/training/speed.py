@@ -12,7 +12,8 @@ import threading
 import time
 import types
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MEASURE_S = 1.0          # timed seconds per variant, at least
 WARMUP = 3               # untimed steps first: tracing, compiling, caches

@@ -5,7 +5,8 @@ A step returns tensors without reading them (no ``.item()``), so the loop only p
 device sync on the steps it records."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer import snippet
+from explorer.capture import tf as capture_tf
+from explorer.graph import Graph
 from explorer.twin import rewrite as twin_rewrite
 from explorer.twin import run as twin_run
 from explorer.twin import torch_side
-from explorer.capture import tf as capture_tf
-from explorer.graph import Graph
 from explorer.twin.limits import REASONS, NoTwin, classify
 
 RTOL, ATOL = 1e-4, 1e-5  # float32: what two orders of summation may differ by
@@ -123,7 +123,7 @@ def _failure(err: twin_run.TwinError, code: str, text: str, generated: bool,
         lines = text.splitlines()
         hint = REASONS[reason] if reason != "trace_error" else None
         return {"status": "error", "source": "tf_code", "line": err.line,
-                "message": f"{'line %d: ' % err.line if err.line else ''}{err.error_type}: "
+                "message": f"{f'line {err.line}: ' if err.line else ''}{err.error_type}: "
                            f"{err.message[:2000]}",
                 "source_line": lines[err.line - 1] if err.line and err.line <= len(lines) else None,
                 "hint": hint, "error_type": err.error_type, "torch": torch_json, "tf_code": text}

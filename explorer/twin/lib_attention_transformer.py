@@ -5,13 +5,13 @@ copy over by path. Part of the twin runtime (``explorer.twin.lib``, via ``lib_at
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import tensorflow as tf
 
 from explorer.twin.lib import Dropout, Linear, Module, ModuleList, do_not_convert
-from explorer.twin.lib_attention import (MultiheadAttention, _linear,
-                                         generate_square_subsequent_mask)
+from explorer.twin.lib_attention import MultiheadAttention, _linear, generate_square_subsequent_mask
 
 __all__ = ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
            "TransformerEncoderLayer"]

@@ -15,11 +15,26 @@ from typing import Any
 import tensorflow as tf
 
 from explorer.twin.lib import Module, _uniform, do_not_convert, dropout, linear
-from explorer.twin.lib_recurrent_cells import (ACTIVATIONS, GRUCell, LSTMCell, RNNCell, gru_cell,
-                                               gru_step, lstm_cell, lstm_step, rnn_relu_cell,
-                                               rnn_step, rnn_tanh_cell)
-from explorer.twin.lib_recurrent_packed import (PackedSequence, pack_padded_sequence,
-                                                pack_sequence, pad_packed_sequence, pad_sequence)
+from explorer.twin.lib_recurrent_cells import (
+    ACTIVATIONS,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    gru_cell,
+    gru_step,
+    lstm_cell,
+    lstm_step,
+    rnn_relu_cell,
+    rnn_step,
+    rnn_tanh_cell,
+)
+from explorer.twin.lib_recurrent_packed import (
+    PackedSequence,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    pad_sequence,
+)
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "PackedSequence", "RNN", "RNNCell", "gru_cell",
            "lstm_cell", "over_time", "pack_padded_sequence", "pack_sequence",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _STEP = re.compile(r"\.(\w+)|\[([^\]]+)\]")
 

@@ -5,8 +5,7 @@ import streamlit as st
 
 from explorer import compare, executed, render, share
 from explorer.graph import Graph
-from pages.ui import graph_panel
-from pages.ui import runner
+from pages.ui import graph_panel, runner
 
 UNFINISHED_WORDS = {"timeout": "it was stopped at the run's time limit",
                     "memory": "it was stopped when the run ran out of memory"}
@@ -55,8 +54,8 @@ def check_badge(twin: dict) -> None:
         st.warning(f"The TensorFlow twin failed: {twin.get('message', twin.get('status'))}",
                    icon=":material/warning:")
     elif twin.get("equivalent"):
-        st.success(f"Outputs and gradients agree: largest difference "
-                   f"{max(twin.get('max_abs_diff_output', 0), twin.get('max_abs_diff_grads', 0)):.2g}"
+        gap = max(twin.get('max_abs_diff_output', 0), twin.get('max_abs_diff_grads', 0))
+        st.success(f"Outputs and gradients agree: largest difference {gap:.2g}"
                    " (float32).", icon=":material/check_circle:")
     else:
         st.error(f"Outputs or gradients differ: {twin.get('message', '')}",

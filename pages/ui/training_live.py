@@ -9,7 +9,9 @@ import time
 import streamlit as st
 
 from explorer.training import compare
-from pages.ui import runner, training_charts as charts, training_history as history
+from pages.ui import runner
+from pages.ui import training_charts as charts
+from pages.ui import training_history as history
 
 SLOT = "training"
 CURRENT = "training.current"   # the run on screen: request, records, result
