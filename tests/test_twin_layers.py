@@ -62,6 +62,23 @@ ROWS: list[tuple[str, str, str, str]] = [
      "bn = nn.BatchNorm2d(4, momentum=None)\nbn(torch.randn(8, 4, 3, 3))"),
     ("class:BatchNorm3d", "(torch.sin(bn(x4[:, :, None])), bn.eval()(x4[:, :, None] * 2))",
      "nn.BatchNorm3d(4)", "bn = nn.BatchNorm3d(4)"),
+    # lazy norms: made by the first call (in forward, or at module level)
+    ("class:LazyBatchNorm1d", "(torch.sin(bn(x3)), torch.sin(early(x3)), bare(x3))",
+     "nn.LazyBatchNorm1d()", "bn = nn.LazyBatchNorm1d()\nearly = nn.LazyBatchNorm1d(momentum=None)"
+     "\nearly(torch.randn(5, 4, 2))\nbare = nn.LazyBatchNorm1d(affine=False).eval()"),
+    ("class:LazyBatchNorm2d", "torch.sin(bn(x4))", "nn.LazyBatchNorm2d(eps=0.01)",
+     "bn = nn.LazyBatchNorm2d(eps=0.01)"),
+    ("class:LazyBatchNorm3d", "torch.sin(bn(x4[:, :, None]))", "nn.LazyBatchNorm3d(bias=False)",
+     "bn = nn.LazyBatchNorm3d(bias=False)"),
+    ("class:LazyInstanceNorm1d", "(torch.sin(norm(x3)), torch.sin(tracked(x3)))",
+     "nn.LazyInstanceNorm1d()",
+     "norm = nn.LazyInstanceNorm1d()\n"
+     "tracked = nn.LazyInstanceNorm1d(affine=False, track_running_stats=False)"),
+    ("class:LazyInstanceNorm2d", "torch.sin(norm(x4))", "nn.LazyInstanceNorm2d(bias=False)",
+     "norm = nn.LazyInstanceNorm2d(bias=False)"),
+    ("class:LazyInstanceNorm3d", "torch.sin(norm(x4[:, :, None] * x4[:, :, None]))",
+     "nn.LazyInstanceNorm3d(track_running_stats=True)",
+     "norm = nn.LazyInstanceNorm3d(track_running_stats=True)"),
     # instance norm
     ("class:InstanceNorm1d", "(torch.sin(norm(x3)), torch.sin(norm(x3[0])), "
      "torch.sin(tracked(x3)), "
@@ -345,6 +362,8 @@ def test_refused_forms_say_why(code: str, fragment: str) -> None:
 
 @pytest.mark.parametrize("module, body", [
     ("net = nn.Sequential(nn.BatchNorm1d(4), nn.Flatten(), nn.Linear(24, 3), nn.LayerNorm(3))",
+     "    return torch.sin(net(x3))"),
+    ("net = nn.Sequential(nn.LazyBatchNorm1d(), nn.Flatten(), nn.LazyLinear(3), nn.RMSNorm(3))",
      "    return torch.sin(net(x3))"),
     ("norms = nn.ModuleDict({'ln': nn.LayerNorm(6), 'gn': nn.GroupNorm(2, 4)})\n"
      "drop = nn.Dropout2d(0.5)\ndrop.eval()",

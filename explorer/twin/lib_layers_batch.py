@@ -13,7 +13,8 @@ from explorer.twin.lib import Module, do_not_convert
 from explorer.twin.lib_layers_norm import _ones, _zeros, batch_norm, instance_norm
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
-           "InstanceNorm3d"]
+           "InstanceNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 class _Norm(Module):
@@ -106,3 +107,65 @@ class InstanceNorm2d(_InstanceNorm):
 
 class InstanceNorm3d(_InstanceNorm):
     dims = (5,)
+
+
+class _LazyNorm:
+    """``nn.LazyBatchNorm*``/``nn.LazyInstanceNorm*``: the signature without
+    ``num_features``, which the first input's channels give. The parameters stay None until
+    the torch run's values are set at their paths or that first call makes them; the
+    statistics are made (zeros, ones, a count of 0) by that call, since torch resets them when
+    it gives them their shape, before the call's own update."""
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        # torch's lazy instance norms default to affine and tracked too, unlike the eager ones
+        Module.__init__(self)
+        self.num_features, self.eps, self.momentum = 0, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.has_bias, self.materialised = bias, False
+        self.weight = self.bias = self.running_mean = self.running_var = None
+        self.num_batches_tracked = tf.Variable(tf.constant(0, tf.int64), trainable=False) \
+            if track_running_stats else None
+
+    def _materialise(self, x: tf.Tensor) -> None:
+        channels = self.num_features = x.shape[1]
+        if self.affine and self.weight is None:
+            self.weight = _ones(channels)
+        if self.affine and self.has_bias and self.bias is None:
+            self.bias = _zeros(channels)
+        if self.track_running_stats:
+            self.running_mean = tf.Variable(tf.zeros((channels,)), trainable=False)
+            self.running_var = tf.Variable(tf.ones((channels,)), trainable=False)
+            self.num_batches_tracked.assign(0)
+        self.materialised = True
+
+    @do_not_convert
+    def forward(self, x: tf.Tensor) -> tf.Tensor:
+        if not self.materialised:
+            self._materialise(x)
+        return super().forward(x)  # the eager (non-lazy) class that follows in the MRO
+
+
+class LazyBatchNorm1d(_LazyNorm, BatchNorm1d):
+    pass
+
+
+class LazyBatchNorm2d(_LazyNorm, BatchNorm2d):
+    pass
+
+
+class LazyBatchNorm3d(_LazyNorm, BatchNorm3d):
+    pass
+
+
+class LazyInstanceNorm1d(_LazyNorm, InstanceNorm1d):
+    pass
+
+
+class LazyInstanceNorm2d(_LazyNorm, InstanceNorm2d):
+    pass
+
+
+class LazyInstanceNorm3d(_LazyNorm, InstanceNorm3d):
+    pass

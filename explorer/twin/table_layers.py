@@ -7,9 +7,11 @@ from explorer.twin.rules import Rule
 
 CLASSES: tuple[str, ...] = (
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
-    "InstanceNorm3d", "LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm", "Flatten",
-    "Unflatten", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
-    "EmbeddingBag", "Bilinear", "LazyLinear", "ModuleDict", "ParameterList", "ParameterDict")
+    "InstanceNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+    "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LayerNorm", "GroupNorm",
+    "RMSNorm", "LocalResponseNorm", "Flatten", "Unflatten", "Dropout1d", "Dropout2d",
+    "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "EmbeddingBag", "Bilinear",
+    "LazyLinear", "ModuleDict", "ParameterList", "ParameterDict")
 
 DROPPED = ("inplace", "cudnn_enable", "cudnn_enabled")  # how torch runs it, not what
 
