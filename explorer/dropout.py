@@ -27,6 +27,9 @@ FUNCTIONS: dict[tuple[Any, str], tuple[str, int, float, str | None, int, bool]] 
     (F, "feature_alpha_dropout"): ("p", 1, 0.5, "training", 2, False),
     (F, "scaled_dot_product_attention"): ("dropout_p", 4, 0.0, None, 0, True),
     (torch, "dropout"): ("p", 1, 0.5, "train", 2, True),
+    (torch, "feature_dropout"): ("p", 1, 0.5, "train", 2, True),
+    (torch, "alpha_dropout"): ("p", 1, 0.5, "train", 2, True),
+    (torch, "feature_alpha_dropout"): ("p", 1, 0.5, "train", 2, True),
 }
 RECURRENT = (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU)  # dropout between stacked layers
 

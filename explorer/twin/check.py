@@ -162,7 +162,10 @@ def run_twin(text: str, torch_run: torch_side.TorchRun, seed: int, timings: dict
     shown_outputs = None
     if torch_run.dropout:  # the picture shows the real dropout; the check runs without it
         shown_function, concrete = twin_run.trace(side)
+        state = [variable.numpy() for variable, _ in side.variables]
         shown_outputs = [o.numpy() for o in twin_run.outputs_of(shown_function(*side.inputs))]
+        for (variable, _), value in zip(side.variables, state):  # BatchNorm's statistics
+            variable.assign(value)  # move once, in the checked run, as torch's did
     graph = capture_tf.capture(concrete, side.input_names, side.variables, twin_run.TWIN_FILE)
     autograph = twin_run.autograph_code(side.namespace)
     timings["capture_s"], clock = time.perf_counter() - clock, time.perf_counter()
