@@ -141,6 +141,11 @@ class Module(tf.Module):
     def eval(self) -> Module:
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freezing a module: the check takes requires_grad from the torch run, path by
+        path, so there is nothing to change here."""
+        return self
+
     def parameters(self) -> list[tf.Variable]:
         return list(self.trainable_variables)
 

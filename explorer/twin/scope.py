@@ -127,7 +127,9 @@ def recursive_functions(tree: ast.AST) -> list[Recursion]:
     for fn in ast.walk(tree):
         if not isinstance(fn, FUNCTION_NODES):
             continue
-        for node in ast.walk(fn):
+        # the first self-call in source order (ast.walk is breadth-first)
+        for node in sorted(ast.walk(fn), key=lambda n: (getattr(n, "lineno", 0),
+                                                         getattr(n, "col_offset", 0))):
             callee = node.func if isinstance(node, ast.Call) else None
             name = callee.id if isinstance(callee, ast.Name) else (
                 callee.attr if isinstance(callee, ast.Attribute)
