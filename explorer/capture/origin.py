@@ -122,10 +122,8 @@ class _Recorder(TorchFunctionMode):
         path = self.path_of(module)
         self.stack.append(path)
         self.module_events.append((self.step(), path))
-        info = self.record.modules.get(path)
-        if info is None:  # shapes of the first call only: a loop calls a cell 1,000 times
-            info = self.record.modules[path] = {"type": type(module).__name__,
-                                                "in": _shapes(args), "calls": 0}
+        info = self.record.modules.setdefault(path, {"type": type(module).__name__,
+                                                     "in": _shapes(args), "calls": 0})
         info["calls"] += 1
 
     def leave(self, module: torch.nn.Module, output: Any) -> None:
@@ -133,9 +131,7 @@ class _Recorder(TorchFunctionMode):
             return
         path = self.stack.pop()
         self.module_events.append((self.step(), None))
-        info = self.record.modules[path]
-        if "out" not in info:
-            info["out"] = _shapes(output)
+        self.record.modules[path].setdefault("out", _shapes(output))
 
     def step(self) -> int:
         return len(self.tracer.steps) - 1
@@ -147,7 +143,7 @@ class _Recorder(TorchFunctionMode):
             if result.grad_fn is not None:
                 self.tag(result)
         elif isinstance(result, (tuple, list)):  # torch.Size too: a tuple of ints
-            for item in result:
+            for item in tree_leaves(result):
                 if isinstance(item, torch.Tensor) and item.grad_fn is not None:
                     self.tag(item)
         return result
