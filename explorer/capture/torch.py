@@ -9,16 +9,12 @@ only when it *is* that leaf (identity, never ``id()`` numbers, which Python reus
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Iterable
 
 import torch
 
 from explorer.graph import Edge, Graph, Namer, Node, snake
 from explorer.values import Leaf
-
-if TYPE_CHECKING:  # origin imports this module's value preview
-    from explorer.capture.origin import Record
 
 ACCUMULATE_GRAD = "AccumulateGrad"
 VALUE_PREVIEW = 16  # elements of an output shown in the graph JSON
@@ -227,11 +223,8 @@ def _tensors_in(value: Any) -> list[tuple[str, torch.Tensor]] | None:
     return None
 
 
-def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf],
-            record: Record | None = None) -> Graph:
-    """The autograd graph that built ``outputs``, as a Graph with nodes in forward order;
-    ``record`` (``origin.record`` around forward) gives each op its line, module, step and
-    value."""
+def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf]) -> Graph:
+    """The autograd graph that built ``outputs``, as a Graph with nodes in forward order."""
     state = _Capture(leaves)
     roots = [o.grad_fn for o in outputs if o.grad_fn is not None]
     functions = state.walk(roots)
@@ -241,8 +234,6 @@ def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf],
             state.leaf_node(state.leaf_index_or_new(fn.variable))
     for fn in functions:
         node = state.op_node(fn)
-        if record is not None:
-            record.annotate(node, fn)
         state.nodes[node.id] = node
         fn_ids[fn] = node.id
         if op_name(fn) == ACCUMULATE_GRAD:
@@ -253,7 +244,7 @@ def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf],
                 state.add_edge(fn_ids[nxt], fn_ids[fn])
         state.saved(fn, fn_ids[fn])
     output_ids = []
-    for out in outputs:
+    for i, out in enumerate(outputs):
         out_id = state.namer.name("output")
         state.nodes[out_id] = Node(id=out_id, kind="output", label=out_id,
                                    attrs={"value": value_summary(out),
@@ -265,8 +256,7 @@ def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf],
         elif out.requires_grad:  # forward returned a leaf itself
             state.add_edge(state.leaf_node(state.leaf_index_or_new(out)), out_id)
     graph = Graph(framework="torch", edges=state.edges)
-    leaf_ids = [state.leaf_ids[i] for i in sorted(state.leaf_ids)
-                if state.leaf_ids[i] in state.nodes]
+    leaf_ids = [state.leaf_ids[i] for i in sorted(state.leaf_ids) if state.leaf_ids[i] in state.nodes]
     ops = [n for n in state.nodes.values() if n.kind == "op"]
     # Leaves, then ops in forward order, then outputs: a topological order.
     graph.nodes = [state.nodes[i] for i in leaf_ids] + ops + [state.nodes[i] for i in output_ids]
