@@ -154,7 +154,7 @@ def _folded(graph: Graph) -> dict[str, str]:
     alias = {}
     for dst, edges in graph.inputs_of().items():
         node = nodes[dst]
-        if node.op == "AccumulateGrad" and len(edges) == 1 and nodes[edges[0].src].kind in LEAF_KINDS:
+        if node.op == "AccumulateGrad" and len(edges) == 1 and nodes[edges[0].src].kind in LEAF_KINDS:  # noqa: E501
             alias[dst] = edges[0].src
     return alias
 
@@ -251,8 +251,8 @@ def drawing_to_dot(d: Drawing, title: str | None = None,
         # nslimit=0 keeps a 6,000-node RNN under a second (measured in bench/).
         graph_attrs.update(newrank="true", nslimit="0")
     out = ["digraph G {", f"  graph {_attrs(graph_attrs)};",
-           f"  node {_attrs({'fontname': FONT, 'fontsize': '10', 'height': '0.3', 'margin': '0.08,0.03'})};",
-           f"  edge {_attrs({'arrowsize': '0.6', 'color': '#555555', 'fontname': FONT, 'fontsize': '9'})};"]
+           f"  node {_attrs({'fontname': FONT, 'fontsize': '10', 'height': '0.3', 'margin': '0.08,0.03'})};",  # noqa: E501
+           f"  edge {_attrs({'arrowsize': '0.6', 'color': '#555555', 'fontname': FONT, 'fontsize': '9'})};"]  # noqa: E501
     by_cluster: dict[int | None, list[Shape]] = {}
     for shape in d.shapes:
         by_cluster.setdefault(shape.cluster, []).append(shape)
@@ -260,7 +260,7 @@ def drawing_to_dot(d: Drawing, title: str | None = None,
         indent = "  "
         if cluster is not None:
             block = d.blocks[cluster]
-            label = f"\u00d7 {block.copies}   ({block.copies} identical repeats of {block.period} ops)"
+            label = f"\u00d7 {block.copies}   ({block.copies} identical repeats of {block.period} ops)"  # noqa: E501
             out.append(f"  subgraph cluster_{cluster} {{")
             out.append(f"    graph {_attrs({**CLUSTER_STYLE, 'label': label})};")
             indent = "    "

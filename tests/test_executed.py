@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from explorer import snippet
-from explorer.compare import across_runs, branches_by_run, diff
 from explorer.capture.torch import capture
+from explorer.compare import across_runs, branches_by_run, diff
 from explorer.executed import LineTracer, control_flow, line_notes
 from tests.conftest import SNIPPETS
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -218,7 +219,7 @@ def capture(concrete: Any, input_names: list[str], variables: list[tuple[Any, st
     _add_ops(builder, graph_def.node)
     if source_file:
         _source_lines(builder, func_graph, source_file)
-    for i, tensor in enumerate(func_graph.outputs):
+    for tensor in func_graph.outputs:
         out_id = namer.name("output")
         builder.graph.nodes.append(Node(
             id=out_id, kind="output", label=out_id, device="cpu",

@@ -9,7 +9,8 @@ only when it *is* that leaf (identity, never ``id()`` numbers, which Python reus
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -244,7 +245,7 @@ def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf]) -> Graph:
                 state.add_edge(fn_ids[nxt], fn_ids[fn])
         state.saved(fn, fn_ids[fn])
     output_ids = []
-    for i, out in enumerate(outputs):
+    for out in outputs:
         out_id = state.namer.name("output")
         state.nodes[out_id] = Node(id=out_id, kind="output", label=out_id,
                                    attrs={"value": value_summary(out),
@@ -256,7 +257,7 @@ def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf]) -> Graph:
         elif out.requires_grad:  # forward returned a leaf itself
             state.add_edge(state.leaf_node(state.leaf_index_or_new(out)), out_id)
     graph = Graph(framework="torch", edges=state.edges)
-    leaf_ids = [state.leaf_ids[i] for i in sorted(state.leaf_ids) if state.leaf_ids[i] in state.nodes]
+    leaf_ids = [state.leaf_ids[i] for i in sorted(state.leaf_ids) if state.leaf_ids[i] in state.nodes]  # noqa: E501
     ops = [n for n in state.nodes.values() if n.kind == "op"]
     # Leaves, then ops in forward order, then outputs: a topological order.
     graph.nodes = [state.nodes[i] for i in leaf_ids] + ops + [state.nodes[i] for i in output_ids]
