@@ -19,7 +19,7 @@ twin_run = pytest.importorskip("explorer.twin.run")  # imports TensorFlow once p
 torch = pytest.importorskip("torch")
 from explorer.twin import lib as twin_lib  # noqa: E402  (TensorFlow, after the skip)
 from explorer.twin.check import compare  # noqa: E402
-from tests.test_twin_table import assert_same  # noqa: E402
+from tests.test_twin_table import assert_same, assert_same_run  # noqa: E402
 
 tf = pytest.importorskip("tensorflow")
 
@@ -265,17 +265,7 @@ def test_row_matches_torch(key: str, forward: str, tf_text: str, module: str) ->
         ops = {op.type for op in concrete.graph.get_operations()}
         assert ops & {"If", "StatelessIf"}, sorted(ops)
     assert "torch" not in text
-    assert len(outputs) == len(torch_run.outputs)
-    for i, (expected, actual) in enumerate(zip(torch_run.outputs, outputs)):
-        assert_same(expected, actual, f"output {i}")
-    assert torch_run.grads, "every row differentiates something"
-    for path, expected in torch_run.grads.items():
-        actual = grads[path]
-        if expected is None or actual is None:  # not connected: torch leaves .grad None
-            assert expected is None or not np.any(expected), path
-            assert actual is None or not np.any(actual), path
-        else:
-            assert_same(expected, actual, f"gradient of {path}")
+    assert_same_run(torch_run, outputs, grads)
     # what forward left behind: running statistics, counts, renormalised embedding rows
     for path, tensor in torch_run.program.module_tensors():
         assert_same(_array(tensor), np.asarray(twin_paths.get(tf_side.namespace, path)),

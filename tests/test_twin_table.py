@@ -240,12 +240,9 @@ def assert_same(expected: np.ndarray, actual: np.ndarray, what: str) -> None:
     np.testing.assert_allclose(actual, expected, rtol=2e-5, atol=2e-6, err_msg=what)
 
 
-@pytest.mark.parametrize("key, forward, tf_text, module", ROWS, ids=[r[0] for r in ROWS])
-def test_row_matches_torch(key: str, forward: str, tf_text: str, module: str) -> None:
-    code = SNIPPET.format(module=module, body=_body(forward))
-    text, torch_run, outputs, grads = run_both(code, traced=key.startswith(TRACED))
-    assert tf_text in text
-    assert "torch" not in text.replace("twin_lib", "")  # nothing of torch left in the twin
+def assert_same_run(torch_run, outputs: list, grads: dict) -> None:
+    """The twin's outputs and every gradient equal torch's own (a leaf torch left
+    unconnected, ``.grad`` None, must get none or zeros from TensorFlow too)."""
     assert len(outputs) == len(torch_run.outputs)
     for i, (expected, actual) in enumerate(zip(torch_run.outputs, outputs)):
         assert_same(expected, actual, f"output {i}")
@@ -257,6 +254,15 @@ def test_row_matches_torch(key: str, forward: str, tf_text: str, module: str) ->
             assert actual is None or not np.any(actual), path
         else:
             assert_same(expected, actual, f"gradient of {path}")
+
+
+@pytest.mark.parametrize("key, forward, tf_text, module", ROWS, ids=[r[0] for r in ROWS])
+def test_row_matches_torch(key: str, forward: str, tf_text: str, module: str) -> None:
+    code = SNIPPET.format(module=module, body=_body(forward))
+    text, torch_run, outputs, grads = run_both(code, traced=key.startswith(TRACED))
+    assert tf_text in text
+    assert "torch" not in text.replace("twin_lib", "")  # nothing of torch left in the twin
+    assert_same_run(torch_run, outputs, grads)
 
 
 def _family_keys() -> set[str]:
