@@ -103,12 +103,15 @@ def _say_where(_signum: int, frame) -> None:
 
 
 @contextlib.contextmanager
-def where_before_timeout(limits: Limits):
+def where_before_timeout(limits: Limits, received: float | None = None):
     """Just before the run's wall clock runs out, tell the server which line of the user's
     code is running, so that a timeout names it (a loop that never ends). Python runs the
-    handler between bytecodes: code stuck inside one long C call gets no line."""
+    handler between bytecodes: code stuck inside one long C call gets no line. The server's
+    clock runs from the request: ``received`` (time.monotonic() when the worker read it)
+    counts what came before the user's code (a cold worker's confinement and imports)."""
+    spent = 0.0 if received is None else max(0.0, time.monotonic() - received)
     previous = signal.signal(signal.SIGALRM, _say_where)
-    signal.setitimer(signal.ITIMER_REAL, max(0.1, limits.wall_s - WHERE_MARGIN_S))
+    signal.setitimer(signal.ITIMER_REAL, max(0.1, limits.wall_s - WHERE_MARGIN_S - spent))
     try:
         yield
     finally:
@@ -138,14 +141,15 @@ def warnings_apart(sink: BoundedText, library: list[dict]):
         yield
 
 
-def serve(request: dict, limits: Limits, jobs: str | None, audit: Audit | None = None) -> dict:
+def serve(request: dict, limits: Limits, jobs: str | None, audit: Audit | None = None,
+          received: float | None = None) -> dict:
     """Run one job with the user's output captured; the result gains ``stdout`` (what the
     user's code printed) and, when a library warned, ``warnings``."""
     sink = BoundedText(limits.output_bytes)
     library: list[dict] = []
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
-                warnings_apart(sink, library), where_before_timeout(limits):
+                warnings_apart(sink, library), where_before_timeout(limits, received):
             result = run_job(request, jobs)
         if sink.overflow:  # the user's code caught OutputLimit and carried on
             raise OutputLimit()
@@ -201,13 +205,14 @@ def main(data_fd: int, run_dir: str, preloaded: bool, jobs: str | None) -> None:
     ``jobs``: the job table module (``registry``)."""
     sock = socket.socket(fileno=data_fd)
     message, pending = read_request(sock)
+    received = time.monotonic()
     limits = Limits.from_json(message.get("limits", {}))
     start = time.perf_counter()
     report = confine(run_dir, limits, int(message.get("slot", 0)), preloaded,
                      cuda=message.get("gpu") is True)
     info = {"confine_s": round(time.perf_counter() - start, 4), "preloaded": preloaded,
             "spare": False, "threads_at_confine": thread_count()}
-    respond(sock, message, pending, limits, report, info, jobs)
+    respond(sock, message, pending, limits, report, info, jobs, received)
 
 
 def _warm_up_steps(jobs: str | None) -> tuple:
@@ -264,7 +269,7 @@ def spare_main(data_fd: int, ready_fd: int, run_dir: str, slot: int, confined_wi
             "waited_s": round(requested - ready, 3), "warm_cpu_s": round(cpu, 3),
             "threads_at_request": thread_count(),
             "nice": os.getpriority(os.PRIO_PROCESS, 0), "autogroup_nice": _autogroup_nice()}
-    respond(sock, message, pending, limits, report, info, jobs)
+    respond(sock, message, pending, limits, report, info, jobs, requested)
 
 
 def _autogroup_nice() -> int | None:
@@ -280,7 +285,8 @@ def _cpu_s() -> float:
 
 
 def respond(sock: socket.socket, message: dict, pending: bytes, limits: Limits,
-            report: Report, info: dict, jobs: str | None) -> None:
+            report: Report, info: dict, jobs: str | None,
+            received: float | None = None) -> None:
     """Run the request on a confined worker and send the result."""
     channel.attach(sock, pending)
     request = {**message.get("request", {}), "job": message.get("job", "")}
@@ -290,7 +296,7 @@ def respond(sock: socket.socket, message: dict, pending: bytes, limits: Limits,
     if result is None:
         audit = Audit()
         sys.addaudithook(audit)
-        result = serve(request, limits, jobs, audit)
+        result = serve(request, limits, jobs, audit, received)
     result["sandbox"] = info
     data = json.dumps(result, default=str)
     if len(data) > limits.result_bytes:
