@@ -8,7 +8,7 @@ import pytest
 
 from explorer import twin
 from explorer.twin import table_activations
-from tests.test_twin_table import assert_same, run_both
+from tests.test_twin_table import assert_same_run, run_both
 
 pytestmark = pytest.mark.filterwarnings("ignore:keyword argument `min_value` is deprecated")
 
@@ -108,17 +108,7 @@ def _body(forward: str) -> str:
 def check(code: str, traced: bool) -> str:
     text, torch_run, outputs, grads = run_both(code, traced=traced)
     assert "torch" not in text
-    assert len(outputs) == len(torch_run.outputs)
-    for i, (expected, actual) in enumerate(zip(torch_run.outputs, outputs)):
-        assert_same(expected, actual, f"output {i}")
-    assert torch_run.grads, "every row differentiates something"
-    for path, expected in torch_run.grads.items():
-        actual = grads[path]
-        if expected is None or actual is None:  # not connected: torch leaves .grad None
-            assert expected is None or not expected.any(), path
-            assert actual is None or not actual.any(), path
-        else:
-            assert_same(expected, actual, f"gradient of {path}")
+    assert_same_run(torch_run, outputs, grads)
     return text
 
 
