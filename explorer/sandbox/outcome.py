@@ -54,6 +54,9 @@ def _verdict(result: dict | None, exit_info: dict, kill_reason: str | None,
     if kill_reason == "timeout" or exit_info.get("backstop"):
         return {"status": "timeout", "message": f"Your code ran longer than {limits.wall_s:g} s "
                 "and was stopped. " + TIMEOUT_HINT}
+    if exit_info.get("temp_full"):  # killed by the template (``tempfolder``): no tmpfs here
+        return {"status": "blocked", "blocked": "file", "message": "Your code filled its "
+                f"temporary folder ({exit_info['temp_full']}) and was stopped."}
     sig, cpu = exit_info.get("signal"), float(exit_info.get("cpu_s") or 0)
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits.cpu_s):
         return {"status": "timeout", "message": f"Your code used more than {limits.cpu_s:g} s "
