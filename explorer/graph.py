@@ -62,6 +62,8 @@ class Graph:
     edges: list[Edge] = field(default_factory=list)
     subgraphs: dict[str, Graph] = field(default_factory=dict)
     output: dict[str, Any] = field(default_factory=dict)
+    # torch.compile's breaks between its FX graphs (``[{"line", "reason"}]``); None elsewhere
+    graph_breaks: list[dict] | None = None
 
     # -- access -------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -85,11 +87,14 @@ class Graph:
 
     # -- JSON ---------------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {"framework": self.framework,
+        data = {"framework": self.framework,
                 "nodes": [node.to_json() for node in self.nodes],
                 "edges": [edge.to_json() for edge in self.edges],
                 "subgraphs": {name: sub.to_json() for name, sub in self.subgraphs.items()},
                 "output": self.output}
+        if self.graph_breaks is not None:
+            data["graph_breaks"] = self.graph_breaks
+        return data
 
     def dumps(self, indent: int | None = None) -> str:
         return json.dumps(self.to_json(), indent=indent)
@@ -101,7 +106,8 @@ class Graph:
                    edges=[Edge.from_json(e) for e in data.get("edges", [])],
                    subgraphs={name: cls.from_json(sub)
                               for name, sub in (data.get("subgraphs") or {}).items()},
-                   output=dict(data.get("output") or {}))
+                   output=dict(data.get("output") or {}),
+                   graph_breaks=data.get("graph_breaks"))
 
     @classmethod
     def loads(cls, text: str) -> Graph:
