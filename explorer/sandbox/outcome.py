@@ -14,6 +14,19 @@ SIGNAL_WORDS = {signal.SIGSEGV: "a segmentation fault (often recursion too deep 
 
 
 TIMEOUT_HINT = "Is there a loop that never ends, or a long sleep?"
+MEMORY_HINT = "Are the tensors too large for a run?"
+MEMORY_HINT_LOOP = ("Does the loop keep adding to the graph? Each of its steps keeps its "
+                    "tensors for backward until forward returns.")
+OUTPUT_HINT = "Print less (a shape, not a whole tensor)."
+# What stopped a run, said of the line the user's code was running when it stopped.
+STOPPED_AT = {
+    "timeout": "your code ran longer than {wall:g} s and was stopped while running this "
+               "line{loop}. " + TIMEOUT_HINT,
+    "memory": "your code asked for more memory than a run may use, while running this "
+              "line{loop}. {hint}",
+    "output-limit": "your code printed more than {printed:,} characters and was stopped at "
+                    "this line{loop}. " + OUTPUT_HINT,
+}
 UNFINISHED = ("timeout", "memory", "crashed")  # what a provisional result stands in for
 
 
@@ -26,18 +39,34 @@ def classify(result: dict | None, exit_info: dict, kill_reason: str | None, limi
     sending a ``provisional`` result returns that, with ``unfinished``: the status and message
     of what stopped it."""
     verdict = _verdict(result, exit_info, kill_reason, limits)
-    if verdict["status"] == "timeout" and isinstance(where, dict) \
-            and isinstance(where.get("line"), int):
-        verdict.update(line=where["line"], source_line=where.get("source_line"),
-                       message=f"line {where['line']}: your code ran longer than "
-                               f"{limits.wall_s:g} s and was stopped while running this line. "
-                               + TIMEOUT_HINT)
+    if verdict["status"] == "timeout":
+        verdict = at_line(verdict, where, limits)
     if verdict["status"] in UNFINISHED and not _valid(result) and _valid(provisional):
         verdict = {**provisional, "unfinished": {"status": verdict["status"],
                                                  "message": verdict["message"]}}
     verdict["elapsed_s"] = round(elapsed, 4)
     verdict.setdefault("stdout", "")
     return verdict
+
+
+def at_line(verdict: dict, where: dict | None, limits: Limits) -> dict:
+    """``verdict`` (a run stopped by a limit: ``STOPPED_AT``'s statuses) naming the line of
+    the user's code it was running (``where``: line, source_line and, when that line is in a
+    loop, the loop's ``loop``: line and source_line). Unchanged without a line."""
+    if verdict.get("status") not in STOPPED_AT or not isinstance(where, dict) \
+            or not isinstance(where.get("line"), int):
+        return verdict
+    loop = where.get("loop")
+    inside = ""
+    if isinstance(loop, dict) and isinstance(loop.get("line"), int) \
+            and loop["line"] != where["line"]:
+        header = str(loop.get("source_line") or "").strip()
+        inside = f", inside the loop at line {loop['line']} ({header})"
+    text = STOPPED_AT[verdict["status"]].format(wall=limits.wall_s, printed=limits.output_bytes,
+                                                loop=inside,
+                                                hint=MEMORY_HINT_LOOP if inside else MEMORY_HINT)
+    return {**verdict, "line": where["line"], "source_line": where.get("source_line"),
+            "message": f"line {where['line']}: {text}"}
 
 
 def _verdict(result: dict | None, exit_info: dict, kill_reason: str | None,

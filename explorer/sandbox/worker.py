@@ -12,6 +12,7 @@ run at once; warnings from libraries are kept apart from it. Failures are told i
 terms (``refusals``)."""
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import json
@@ -27,6 +28,7 @@ import warnings
 from explorer.sandbox import channel, registry
 from explorer.sandbox.layers import confine, thread_count
 from explorer.sandbox.limits import Limits
+from explorer.sandbox.outcome import OUTPUT_HINT, at_line
 from explorer.sandbox.priority import lower_priority
 from explorer.sandbox.privileges import can_drop_uid
 from explorer.sandbox.refusals import Audit, classify, facts
@@ -49,6 +51,7 @@ class BoundedText(io.TextIOBase):
         self.parts: list[str] = []
         self.size = 0
         self.overflow = False
+        self.where: dict | None = None  # the user's line that printed past the limit
 
     def writable(self) -> bool:
         return True
@@ -59,6 +62,8 @@ class BoundedText(io.TextIOBase):
             self.parts.append(text[:room])
         self.size += len(text)
         if self.size > self.limit:
+            if not self.overflow:
+                self.where = running(sys._getframe(1))
             self.overflow = True
             raise OutputLimit()
         return len(text)
@@ -67,15 +72,62 @@ class BoundedText(io.TextIOBase):
         return "".join(self.parts)
 
 
-def escaped(exc: BaseException, sink: BoundedText) -> dict:
-    """A result for an exception that escaped the job itself."""
+def place(line: int) -> dict:
+    """A line of the user's code, as the server names it: its number, its text, and the
+    innermost loop it is in (``loop``: line and text), if any."""
+    from explorer import snippet
+
+    lines = linecache.getlines(snippet.SNIPPET_FILE)
+    where = {"line": line, "source_line": snippet.source_line(lines, line)}
+    try:
+        loops = [node for node in ast.walk(ast.parse("".join(lines)))
+                 if isinstance(node, (ast.For, ast.While, ast.AsyncFor))
+                 and node.lineno <= line <= (node.end_lineno or node.lineno)]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        loops = []
+    if loops:
+        loop = max(loops, key=lambda node: node.lineno)
+        where["loop"] = {"line": loop.lineno,
+                         "source_line": snippet.source_line(lines, loop.lineno)}
+    return where
+
+
+def running(frame) -> dict | None:
+    """The ``place`` of the user's code that ``frame``, or its nearest caller in the
+    snippet, is running; None outside the user's code."""
+    from explorer import snippet
+
+    while frame is not None and frame.f_code.co_filename != snippet.SNIPPET_FILE:
+        frame = frame.f_back
+    return None if frame is None else place(frame.f_lineno)
+
+
+def raised_at(exc: BaseException) -> dict | None:
+    """The ``place`` of the innermost line of the user's code in ``exc``'s traceback."""
+    from explorer import snippet
+
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == snippet.SNIPPET_FILE:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return None if line is None else place(line)
+
+
+def escaped(exc: BaseException, sink: BoundedText, limits: Limits | None = None) -> dict:
+    """A result for an exception that escaped the job itself. A run stopped for printing
+    too much or for memory names the line it was running (``outcome.at_line``), as a
+    timeout does."""
+    limits = limits or Limits(output_bytes=sink.limit)
     if isinstance(exc, OutputLimit) or sink.overflow:
-        return {"status": "output-limit",
-                "message": f"Your code printed more than {sink.limit:,} characters and was "
-                           "stopped. Print less (a shape, not a whole tensor)."}
+        return at_line({"status": "output-limit",
+                        "message": f"Your code printed more than {sink.limit:,} characters "
+                                   "and was stopped. " + OUTPUT_HINT},
+                       sink.where or raised_at(exc), limits)
     if isinstance(exc, MemoryError):
-        return {"status": "memory", "message": "Your code asked for more memory than a run "
-                                               "may use (MemoryError)."}
+        return at_line({"status": "memory", "message": "Your code asked for more memory than "
+                                                       "a run may use (MemoryError)."},
+                       raised_at(exc), limits)
     if isinstance(exc, SystemExit):
         return {"status": "error", "error_type": "SystemExit", "line": None,
                 "message": "Your code called exit(); a snippet returns from forward instead."}
@@ -84,20 +136,42 @@ def escaped(exc: BaseException, sink: BoundedText) -> dict:
     return {**snippet.as_user_error(exc).to_json(), **facts(exc)}
 
 
+PROGRAM_EVENTS = ("os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen")
+NO_PROGRAMS = ("shell commands and other programs are not run in the sandbox: your code runs "
+               "in a confined worker that may not start a process (the kernel refuses fork "
+               "and exec), so that code anyone sends cannot reach the server. Use Python and "
+               "torch in forward instead")
+
+
+def refuse_programs(event: str, args: tuple) -> None:
+    """Audit hook: a shell command or program the user's code asks for (``os.system("ls")``)
+    fails at once at its line, saying why, where the kernel would have refused it silently
+    (``os.system`` returns an exit status, it raises nothing). Only calls made by the
+    snippet itself, through the standard library's wrappers; a library's own attempts meet
+    the kernel's refusal as before."""
+    if not event.startswith(PROGRAM_EVENTS):
+        return
+    from explorer import snippet
+
+    frame = sys._getframe(1)
+    while frame is not None and os.path.basename(frame.f_code.co_filename) in (
+            "subprocess.py", "os.py", "pty.py"):
+        frame = frame.f_back
+    if frame is not None and frame.f_code.co_filename == snippet.SNIPPET_FILE:
+        shown = str(args[0])[:80] if args else ""
+        raise PermissionError(1, f"{event}({shown!r}): {NO_PROGRAMS}")
+
+
 WHERE_MARGIN_S = 0.5  # before the server's wall clock runs out: say which line is running
 
 
 def _say_where(_signum: int, frame) -> None:
     """SIGALRM: the innermost frame of the user's code, to the server. Never raises."""
-    from explorer import snippet
-
-    while frame is not None and frame.f_code.co_filename != snippet.SNIPPET_FILE:
-        frame = frame.f_back
-    if frame is None:
+    where = running(frame)
+    if where is None:
         return
     try:
-        channel.where(frame.f_lineno, snippet.source_line(
-            linecache.getlines(snippet.SNIPPET_FILE), frame.f_lineno))
+        channel.where(where["line"], where["source_line"])
     except OSError:
         pass
 
@@ -154,10 +228,12 @@ def serve(request: dict, limits: Limits, jobs: str | None, audit: Audit | None =
         if sink.overflow:  # the user's code caught OutputLimit and carried on
             raise OutputLimit()
     except BaseException as exc:  # noqa: BLE001 - the user's code may raise anything
-        result = escaped(exc, sink)
+        result = escaped(exc, sink, limits)
     if not isinstance(result, dict) or "status" not in result:
         result = {"status": "crashed", "message": "The job returned no result."}
     result = classify(result, audit)
+    if result.get("status") == "memory" and isinstance(result.get("line"), int):
+        result = at_line(result, place(result["line"]), limits)  # an error that named it
     result["stdout"] = sink.getvalue()
     if library:
         result["warnings"] = library
@@ -296,6 +372,7 @@ def respond(sock: socket.socket, message: dict, pending: bytes, limits: Limits,
     if result is None:
         audit = Audit()
         sys.addaudithook(audit)
+        sys.addaudithook(refuse_programs)
         result = serve(request, limits, jobs, audit, received)
     result["sandbox"] = info
     data = json.dumps(result, default=str)
