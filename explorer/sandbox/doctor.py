@@ -12,7 +12,7 @@ from pathlib import Path
 
 from explorer.sandbox import landlock, limits, seccomp
 from explorer.sandbox.privileges import can_drop_uid
-from explorer.sandbox.report import REQUIRED
+from explorer.sandbox.report import required
 
 SECRET_NAME = "EXPLORER_DOCTOR_SECRET"
 _cache: dict = {}
@@ -77,13 +77,27 @@ def report(refresh: bool = False, pool: str | None = None) -> dict:
                           message=result.get("message"), layers=result.get("layers", {}),
                           checks=result.get("checks", {}))
     layers = _cache["layers"]
-    missing = [name for name in REQUIRED if not layers.get(name, {}).get("works")]
+    missing = [name for name in required(layers) if not layers.get(name, {}).get("works")]
     current = limits.mode()
     return {**_cache, "mode": current, "pool": limits.choose_pool(), "missing": missing,
+            "profile": profile(layers), "required": list(required(layers)),
             "runs_user_code": not (current == "strict" and missing),
             "limits": {job: lim.to_json() for job, lim in
                        {"default": limits.DEFAULT, **limits.JOB_LIMITS}.items()},
             "scheduler": scheduler().state()}
+
+
+PROFILES = {
+    "namespaces": "each worker in pid, mount, network, IPC and UTS namespaces of its own",
+    "no namespaces": "this host refuses new namespaces, as Docker's default seccomp profile, "
+                     "Cloud Run and Community Cloud do: rlimits, a process-count limit, "
+                     "no_new_privs, Landlock, seccomp and a private temp folder stand in",
+}
+
+
+def profile(layers: dict) -> str:
+    """Which of the sandbox's two profiles the worker's confinement took."""
+    return "no namespaces" if "private temp" in layers else "namespaces"
 
 
 def spares_summary(spares: dict) -> str:
@@ -99,10 +113,13 @@ def format_report(data: dict) -> str:
                                         if data["mode"] == "strict" else
                                         "  (relaxed: for a local single-user run; a hosted "
                                         "server sets EXPLORER_SANDBOX=strict)"),
+             f"profile: {data['profile']} ({PROFILES[data['profile']]})",
              f"pool: {data['pool']}", "host: " + ", ".join(f"{k} {v}" for k, v in
                                                           data["host"].items()), "", "layers:"]
     for name, layer in data["layers"].items():
-        lines.append(f"  {'works  ' if layer['works'] else 'MISSING'}  {name}: {layer['detail']}")
+        needed = "" if name in data["required"] else "  (not required)"
+        lines.append(f"  {'works  ' if layer['works'] else 'MISSING'}  {name}: {layer['detail']}"
+                     + needed)
     lines += ["", "checks (from inside a worker):"]
     for name, item in data["checks"].items():
         lines.append(f"  {'ok    ' if item['ok'] else 'FAILED'}  {name}: {item['detail']}")

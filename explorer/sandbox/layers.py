@@ -6,7 +6,15 @@ Every layer reports whether it took; in strict mode the worker refuses to run us
 one did not (``report.REQUIRED``). Nothing here is a Python-level filter: each layer is a
 kernel mechanism that holds whatever the Python code does, ctypes included. The layers live
 in modules of their own (``namespaces``, ``rlimits``, ``privileges``); this one orders them
-and owns the file-system (Landlock), system-call (seccomp) and OOM ones."""
+and owns the file-system (Landlock), system-call (seccomp) and OOM ones.
+
+Two profiles. Where the host lets the template make namespaces, each worker gets its own pid,
+mount, network, IPC and UTS namespaces and a tmpfs. Where it refuses them (Docker's default
+seccomp profile, Cloud Run, Community Cloud, Kubernetes by default), the other layers stand in:
+a private temp folder the template watches, a process-count limit that holds for a uid shared
+with the server, Landlock hiding other processes' /proc (and, ABI 6+, scoping signals and
+abstract sockets), seccomp refusing IPC and F_SETOWN on top of its usual list. Strict mode
+holds each profile to its own layers (``report.required``)."""
 from __future__ import annotations
 
 import glob
@@ -17,10 +25,17 @@ from pathlib import Path
 from explorer.sandbox import landlock, seccomp
 from explorer.sandbox.limits import Limits
 from explorer.sandbox.namespaces import apply_environment, apply_namespaces
-from explorer.sandbox.privileges import apply_no_new_privs, apply_user, can_drop_uid, slot_ids
+from explorer.sandbox.privileges import (
+    apply_no_new_privs,
+    apply_user,
+    can_drop_uid,
+    in_user_namespace,
+    slot_ids,
+)
 from explorer.sandbox.report import Report
-from explorer.sandbox.rlimits import apply_rlimits
+from explorer.sandbox.rlimits import apply_process_limit, apply_rlimits
 from explorer.sandbox.syscalls import PR_SET_PDEATHSIG, prctl
+from explorer.sandbox.tempfolder import apply_private_temp
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent       # explorer/
 REPO_DIR = PACKAGE_DIR.parent                               # never readable: .git, secrets
@@ -64,19 +79,23 @@ def apply_landlock(report: Report, run_dir: str, cuda: bool = False) -> None:
         report.add("landlock", False, f"not available: {err}")
         return
     report.add("landlock", True, f"ABI {abi}: read-only Python and system libraries, writes "
-               "only in the temp folder" + (", no TCP" if abi >= 4 else "")
-               + (", no signals or abstract sockets outside the worker" if abi >= 6 else "")
+               "only in the temp folder, no other process's /proc" + (", no TCP" if abi >= 4
+                                                                      else "")
                + ("; the GPU's device nodes and the worker's /proc writable (a GPU run)"
                   if cuda else ""))
+    report.add("landlock scope", abi >= 6, "no signal and no abstract UNIX socket reaches a "
+               "process outside the worker" if abi >= 6 else f"not in this kernel (Landlock "
+               f"ABI {abi} < 6); not required: seccomp refuses signals to other processes and "
+               "every new socket")
 
 
 
-def apply_seccomp(report: Report, cuda: bool = False) -> None:
+def apply_seccomp(report: Report, cuda: bool = False, no_namespaces: bool = False) -> None:
     if not seccomp.available():
         report.add("seccomp", False, "not available: install libseccomp2 and pyseccomp")
         return
     try:
-        unknown = seccomp.install(os.getpid(), unix_sockets=cuda)
+        unknown = seccomp.install(os.getpid(), unix_sockets=cuda, no_namespaces=no_namespaces)
     except OSError as err:
         report.add("seccomp", False, f"could not load the filter: {err}")
         return
@@ -84,6 +103,7 @@ def apply_seccomp(report: Report, cuda: bool = False) -> None:
                "signals, " + ("sockets but UNIX ones (a GPU run: CUDA's driver makes one)"
                               if cuda else "new sockets")
                + ", mounts, namespaces, BPF, io_uring"
+               + (", System V and POSIX IPC, F_SETOWN (signals by I/O)" if no_namespaces else "")
                + (f" (unknown here: {', '.join(unknown)})" if unknown else ""))
 
 
@@ -110,13 +130,15 @@ def confine(run_dir: str, limits: Limits, slot: int, preloaded: bool,
     root = can_drop_uid()
     uid, gid = slot_ids(slot) if root else (os.getuid(), os.getgid())
     apply_namespaces(report, run_dir, uid, gid, limits)
-    if not report["namespaces"]["works"]:
-        os.chown(run_dir, uid, gid)
+    no_namespaces = not report["namespaces"]["works"]
+    if no_namespaces:  # the profile for hosts that refuse them (``report.required``)
+        apply_private_temp(report, run_dir, uid, gid, limits)
     apply_environment(report, run_dir)
     apply_rlimits(report, limits, preloaded, root, cuda)
+    apply_process_limit(report, limits, root, shared_uid=not root and not in_user_namespace())
     apply_user(report, uid, gid, keep_read=landlock.abi_version() > 0)
     apply_no_new_privs(report)
     apply_landlock(report, run_dir, cuda)
-    apply_seccomp(report, cuda)
+    apply_seccomp(report, cuda, no_namespaces)
     return report
 

@@ -3,9 +3,12 @@ what a hostile snippet would and reports whether the sandbox refused it. The ser
 (``doctor``) provides the targets: a listening port, a file outside, a secret's name, its pid."""
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 from pathlib import Path
+
+PTRACE_ATTACH = 16
 
 
 def _refused(action) -> tuple[bool, str]:
@@ -20,6 +23,23 @@ def _refused(action) -> tuple[bool, str]:
 def _connect(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def _ptrace(pid: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.ptrace(PTRACE_ATTACH, pid, None, None) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"ptrace: {os.strerror(number)}")
+
+
+def _other_processes() -> tuple[bool, str]:
+    """True when no other process can be seen: /proc shows this worker alone (its own pid
+    namespace) or cannot be listed at all (Landlock, without one)."""
+    try:
+        others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+    except PermissionError as err:
+        return True, f"/proc cannot be listed: {err.strerror or err}"
+    return not others, f"{len(others)} other processes visible in /proc"
 
 
 def _status_field(name: str) -> str:
@@ -51,13 +71,15 @@ def run(request: dict) -> dict:
     server_pid = int(request.get("server_pid", 0))
     if server_pid:
         check("signal the server", *_refused(lambda: os.kill(server_pid, 0)))
+        check("read the server's /proc", *_refused(
+            lambda: Path(f"/proc/{server_pid}/environ").read_bytes()))
+        check("ptrace the server", *_refused(lambda: _ptrace(server_pid)))
     secret = request.get("secret_name", "")
     environ = Path("/proc/self/environ").read_bytes().decode(errors="replace")
     leaked = secret and (secret in os.environ or secret in environ)
     check("environment", not leaked, "the server's secret is not visible" if not leaked
           else "the server's secret is visible")
-    others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
-    check("other processes", not others, f"{len(others)} other processes visible in /proc")
+    check("other processes", *_other_processes())
     check("privileges", _status_field("CapEff") in ("0000000000000000", "0000000000000004"),
           f"uid {os.getuid()}, CapEff {_status_field('CapEff')}, "
           f"NoNewPrivs {_status_field('NoNewPrivs')}, Seccomp {_status_field('Seccomp')}")

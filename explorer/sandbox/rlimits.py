@@ -3,6 +3,7 @@ its imports, applied at confinement, or lowered to a run's own by a spare when i
 comes. CUDA's needs (a GPU run) loosen two of them."""
 from __future__ import annotations
 
+import os
 import resource
 from pathlib import Path
 
@@ -10,6 +11,47 @@ from explorer.sandbox.limits import COLD_IMPORT_MB, MB, Limits
 from explorer.sandbox.report import Report
 
 CUDA_HOST_MB = 8192     # private memory a GPU run may take beyond its limit, for CUDA itself
+
+
+def tasks_of_uid(uid: int) -> int:
+    """Threads (tasks, what RLIMIT_NPROC counts) of every process whose real uid is ``uid``,
+    as far as this process's /proc shows them (read before Landlock hides it)."""
+    count = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fields = dict(line.split(":", 1) for line in
+                          Path(f"/proc/{name}/status").read_text().splitlines() if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                count += int(fields["Threads"])
+        except (OSError, KeyError, ValueError, IndexError):
+            continue  # it ended while we read
+    return count
+
+
+def apply_process_limit(report: Report, limits: Limits, root: bool,
+                        shared_uid: bool) -> None:
+    """RLIMIT_NPROC, counted by the kernel per real uid. Root hosts: the slot's own uid, so
+    ``limits.threads`` is this worker's alone. A shared uid (a non-root host without a user
+    namespace: the server's own): what the uid runs now plus ``limits.threads``, so this
+    worker adds at most that many, whatever the server and the other workers do; their
+    threads share the uid's count, so a bomb in one worker only narrows the others' room."""
+    if root or not shared_uid:  # the table's RLIMIT_NPROC (root), or the namespaces' layers
+        report.add("process limit", True, f"{limits.threads} threads at most (RLIMIT_NPROC of "
+                   "the slot's own uid)" if root else "in the template's user and pid "
+                   "namespaces: no process can start (seccomp), threads bounded by memory")
+        return
+    now = tasks_of_uid(os.getuid())
+    value = now + limits.threads
+    try:
+        resource.setrlimit(resource.RLIMIT_NPROC, (value, value))
+    except (OSError, ValueError) as err:
+        report.add("process limit", False, f"could not set RLIMIT_NPROC: {err}")
+        return
+    report.add("process limit", True, f"at most {limits.threads} threads more than the "
+               f"{now} that uid {os.getuid()} runs now (RLIMIT_NPROC {value}, shared with the "
+               "server and the other workers of this uid): no thread bomb, no fork bomb")
 
 
 def rlimit_table(limits: Limits, status: dict[str, int], preloaded: bool, root: bool,

@@ -29,6 +29,12 @@ DENIED = {
                "iopl", "ioperm", "vhangup", "open_by_handle_at", "name_to_handle_at",
                "io_uring_setup", "io_uring_enter", "io_uring_register"],
 }
+# Without namespaces (``no_namespaces``), the IPC namespace no longer keeps a worker's System V
+# and POSIX IPC apart from the server's and the other workers': none at all.
+IPC = ["shmget", "shmat", "shmdt", "shmctl", "semget", "semop", "semtimedop", "semctl",
+       "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
+       "mq_timedreceive", "mq_notify", "mq_getsetattr"]
+F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15   # fcntl: SIGIO/SIGURG sent to another process
 
 
 def available() -> bool:
@@ -40,12 +46,13 @@ def available() -> bool:
     return True
 
 
-def install(own_pid: int, unix_sockets: bool = False) -> list[str]:
+def install(own_pid: int, unix_sockets: bool = False, no_namespaces: bool = False) -> list[str]:
     """Load the filter into this process for good; returns the calls libseccomp did not know.
 
     Signals go only to ``own_pid`` (the worker itself); threads may be created (torch and
     TensorFlow need their pools) but not processes; no new socket (``unix_sockets``: none
-    but UNIX ones)."""
+    but UNIX ones). ``no_namespaces``: no IPC, and no fcntl that would have the kernel signal
+    another process (F_SETOWN), which a pid namespace used to stop."""
     import pyseccomp as sc
 
     deny = sc.ERRNO(errno.EPERM)
@@ -73,5 +80,10 @@ def install(own_pid: int, unix_sockets: bool = False) -> list[str]:
         add(deny, "socket")
     for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
         add(deny, name, sc.Arg(0, sc.NE, own_pid))
+    if no_namespaces:
+        for name in IPC:
+            add(deny, name)
+        for command in (F_SETOWN, F_SETSIG, F_SETOWN_EX):
+            add(deny, "fcntl", sc.Arg(1, sc.EQ, command))
     rules.load()
     return unknown

@@ -33,8 +33,10 @@ from explorer.sandbox import limits, priority
 from explorer.sandbox.protocol import receive_message, send_message
 from explorer.sandbox.spares import Spare, Spares
 from explorer.sandbox.syscalls import CLONE_NEWPID, libc
+from explorer.sandbox.tempfolder import WATCH_INTERVAL_S, overflow
 
 MAX_SPARE_WAIT_S = 20.0   # the server waits 30 s for a worker's pid
+
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Child:
     backstop: bool = False
     slot: int | None = None     # a spare's uid slot: free again once reaped
     cpu_before: float = 0.0     # a spare's CPU time before its request (its warm-up)
+    file_mb: int = limits.DEFAULT.file_mb  # its temp folder's size limit
+    temp_full: str | None = None  # why the template killed it for its temp folder
 
 
 @dataclass
@@ -82,6 +86,7 @@ class TemplateServer:
         os.chmod(self.base, 0o711)
         self.count = 0
         self.own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        self.watched = 0.0  # when the workers' temp folders were last measured
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -103,6 +108,7 @@ class TemplateServer:
                     self.spares.handle(fd)
             served = self.dispatch() or served
             self.enforce_deadlines()
+            self.watch_folders()
             self.spares.recycle()
             self.spares.fill()
             if self.once and served and not self.children and not self.pending:
@@ -111,6 +117,7 @@ class TemplateServer:
     def wait_ms(self) -> int | None:
         now = time.monotonic()
         times = [c.deadline for c in self.children.values()]
+        times += [self.watched + WATCH_INTERVAL_S] if self.children else []
         times += [p.received + self.spare_wait(p) for p in self.pending]
         times += self.spares.next_time(now)
         if not times:
@@ -169,6 +176,13 @@ class TemplateServer:
         except (TypeError, ValueError):
             return False
 
+    def file_mb(self, message: dict) -> int:
+        """The temp folder limit of a run (the server's limits; the default without)."""
+        try:
+            return int(limits.Limits.from_json(message["limits"]).file_mb)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return limits.DEFAULT.file_mb
+
     def may_wait(self, pending: Pending) -> bool:
         """Wait for a spare still warming up, when the server asked to and one is coming."""
         if not self.spares.coming() or not self.fits(pending.message):
@@ -182,7 +196,8 @@ class TemplateServer:
         os.close(pending.data_fd)  # the channel made for a forked worker: not needed
         child = Child(spare.pid, spare.pidfd, pending.control, spare.run_dir,
                       time.monotonic() + float(pending.message.get("backstop_s", 60)),
-                      slot=spare.slot, cpu_before=spare.cpu_s)
+                      slot=spare.slot, cpu_before=spare.cpu_s,
+                      file_mb=self.file_mb(pending.message))
         self.children[spare.pidfd] = child  # its pidfd stays registered with the poller
         try:
             send_message(pending.control, {"pid": spare.pid, "spare": True},
@@ -204,7 +219,8 @@ class TemplateServer:
         except OSError:
             os.kill(pid, signal.SIGKILL)
         child = Child(pid, pidfd, control, run_dir,
-                      time.monotonic() + float(pending.message.get("backstop_s", 60)))
+                      time.monotonic() + float(pending.message.get("backstop_s", 60)),
+                      file_mb=self.file_mb(pending.message))
         self.children[pidfd] = child
         self.poller.register(pidfd, select.POLLIN)
         self.counts["forked"] += 1
@@ -279,6 +295,7 @@ class TemplateServer:
                      "cpu_s": round(max(0.0, usage.ru_utime + usage.ru_stime
                                         - child.cpu_before), 3),
                      "maxrss_mb": round(usage.ru_maxrss / 1024, 1), "backstop": child.backstop,
+                     "temp_full": child.temp_full, "temp_mb": child.file_mb,
                      "spare": child.slot is not None}
         try:
             send_message(child.control, {"exit": exit_info})
@@ -289,6 +306,24 @@ class TemplateServer:
         if child.slot is not None:
             self.spares.reaped(child.slot)  # its uid has no process left
         shutil.rmtree(child.run_dir, ignore_errors=True)
+
+    def watch_folders(self) -> None:
+        """Without a mount namespace a worker's temp folder is no tmpfs of its own size: kill
+        the worker whose folder passed its limit (``tempfolder``). With
+        one, the tmpfs is in the worker's mount namespace and this folder stays empty."""
+        now = time.monotonic()
+        if now - self.watched < WATCH_INTERVAL_S:
+            return
+        self.watched = now
+        for child in self.children.values():
+            if child.temp_full or child.backstop:
+                continue
+            child.temp_full = overflow(child.run_dir, child.file_mb)
+            if child.temp_full:
+                try:
+                    os.kill(child.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def enforce_deadlines(self) -> None:
         """A backstop only: the server kills at the wall-clock limit; this catches a run whose

@@ -1,0 +1,62 @@
+"""Run a command the way a managed container platform would: under a seccomp filter that
+refuses new namespaces, as Docker's default profile does for a process without CAP_SYS_ADMIN
+(``unshare``, ``setns`` and ``clone`` with any CLONE_NEW* flag fail with EPERM, ``clone3``
+with ENOSYS so that glibc falls back to ``clone``), optionally as another uid. The filter holds
+for the whole process tree the command starts (seccomp filters are inherited and cannot be
+removed).
+
+    python scripts/without_namespaces.py [--user UID:GID] -- COMMAND [ARG...]
+
+Used by tests/test_hosting_no_namespaces.py; by hand, it shows what a hosted server's About
+page would say: ``python scripts/without_namespaces.py -- .venv/bin/python -m explorer doctor``.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import sys
+
+CLONE_NEW = {"CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000,
+             "CLONE_NEWUTS": 0x04000000, "CLONE_NEWIPC": 0x08000000,
+             "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000,
+             "CLONE_NEWNET": 0x40000000, "CLONE_NEWTIME": 0x00000080}
+
+
+def refuse_namespaces() -> None:
+    """Load the filter into this process (and every process it will start)."""
+    import pyseccomp as sc
+
+    rules = sc.SyscallFilter(sc.ALLOW)
+    for name in ("unshare", "setns"):
+        rules.add_rule(sc.ERRNO(errno.EPERM), name)
+    for flag in CLONE_NEW.values():
+        rules.add_rule(sc.ERRNO(errno.EPERM), "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
+    rules.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    # libseccomp sets no_new_privs first, which an unprivileged process needs; root (as in a
+    # container) loads the filter without it, as Docker does
+    rules.set_attr(sc.Attr.CTL_NNP, 0 if os.geteuid() == 0 else 1)
+    rules.load()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--user", help="UID:GID to run the command as (from root)")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] \
+        else args.command
+    if not command:
+        parser.error("no command")
+    refuse_namespaces()
+    if args.user:
+        uid, _, gid = args.user.partition(":")
+        os.setgroups([])
+        os.setresgid(int(gid or uid), int(gid or uid), int(gid or uid))
+        os.setresuid(int(uid), int(uid), int(uid))
+    os.execvp(command[0], command)
+    return 127
+
+
+if __name__ == "__main__":
+    sys.exit(main())
