@@ -22,14 +22,23 @@ class LineTracer:
         self.filename = filename
         self.hits: Counter[int] = Counter()
         self.calls: Counter[int] = Counter()  # first line of a code object -> frames entered
+        # The steps of define-by-run: the line of every line event, in order, and for each
+        # frame running now the step it is at (an op made there belongs to that step, even
+        # after a call it made has run steps of its own).
+        self.steps: list[int] = []
+        self.current: dict[int, int] = {}  # id() of a live frame -> index in steps
 
     def __call__(self, frame, event, arg):  # the signature sys.settrace asks for
         if frame.f_code.co_filename != self.filename:
             return None
         if event == "line":
             self.hits[frame.f_lineno] += 1
+            self.current[id(frame)] = len(self.steps)
+            self.steps.append(frame.f_lineno)
         elif event == "call":
             self.calls[frame.f_code.co_firstlineno] += 1
+        elif event == "return":
+            self.current.pop(id(frame), None)  # the id may be reused by a later frame
         return self
 
     def to_json(self) -> dict:

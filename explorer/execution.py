@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from explorer import dropout, snippet, values
+from explorer.capture import origin
 from explorer.capture.torch import capture
+from explorer.executed import LineTracer
 from explorer.graph import Graph
 
 
@@ -63,9 +66,13 @@ class Execution:
     dropout: bool
     before: Snapshot | None = None
     backward_error: dict | None = None
+    record: origin.Record | None = None  # where each node came from: steps, modules
 
     def to_json(self) -> dict:
-        result = {"status": "ok", "graph": self.graph.to_json() if self.graph else None,
+        graph = self.graph.to_json() if self.graph else None
+        if graph is not None and self.record is not None:
+            graph.update(self.record.to_json())
+        result = {"status": "ok", "graph": graph,
                   "timings": self.timings, "device": str(self.program.device)}
         if self.backward_error:
             result["backward_error"] = self.backward_error
@@ -90,13 +97,17 @@ def execute(code: str, seed: int = 0, device: str = "cpu", tracer: Callable | No
         program = snippet.load(code, seed=seed, device=device, input_seed=input_seed)
         before = snapshot(program) if keep_values else None
         start = _clock(program.device)
-        outputs = program.run_forward(tracer)
+        # The graph's nodes learn their line, module and step while forward makes them.
+        if graph:
+            tracer = tracer or LineTracer(snippet.SNIPPET_FILE)
+        with origin.record(program.namespace, tracer) if graph else nullcontext() as record:
+            outputs = program.run_forward(tracer)
         timings = {"forward_s": _clock(program.device) - start}
     start = time.perf_counter()
-    drawn = capture(outputs, program.leaves()) if graph else None
+    drawn = capture(outputs, program.leaves(), record) if graph else None
     if graph:
         timings["capture_s"] = time.perf_counter() - start
-    run = Execution(program, outputs, drawn, timings, seen.ran, before)
+    run = Execution(program, outputs, drawn, timings, seen.ran, before, record=record)
     if backward and any(o.requires_grad for o in outputs):
         start = _clock(program.device)
         try:

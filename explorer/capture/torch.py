@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from explorer.graph import Edge, Graph, Namer, Node, snake
 from explorer.values import Leaf
+
+if TYPE_CHECKING:  # origin imports this module's value preview
+    from explorer.capture.origin import Record
 
 ACCUMULATE_GRAD = "AccumulateGrad"
 VALUE_PREVIEW = 16  # elements of an output shown in the graph JSON
@@ -224,8 +227,11 @@ def _tensors_in(value: Any) -> list[tuple[str, torch.Tensor]] | None:
     return None
 
 
-def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf]) -> Graph:
-    """The autograd graph that built ``outputs``, as a Graph with nodes in forward order."""
+def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf],
+            record: Record | None = None) -> Graph:
+    """The autograd graph that built ``outputs``, as a Graph with nodes in forward order;
+    ``record`` (``origin.record`` around forward) gives each op its line, module, step and
+    value."""
     state = _Capture(leaves)
     roots = [o.grad_fn for o in outputs if o.grad_fn is not None]
     functions = state.walk(roots)
@@ -235,6 +241,8 @@ def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf]) -> Graph:
             state.leaf_node(state.leaf_index_or_new(fn.variable))
     for fn in functions:
         node = state.op_node(fn)
+        if record is not None:
+            record.annotate(node, fn)
         state.nodes[node.id] = node
         fn_ids[fn] = node.id
         if op_name(fn) == ACCUMULATE_GRAD:
@@ -257,7 +265,8 @@ def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf]) -> Graph:
         elif out.requires_grad:  # forward returned a leaf itself
             state.add_edge(state.leaf_node(state.leaf_index_or_new(out)), out_id)
     graph = Graph(framework="torch", edges=state.edges)
-    leaf_ids = [state.leaf_ids[i] for i in sorted(state.leaf_ids) if state.leaf_ids[i] in state.nodes]  # noqa: E501
+    leaf_ids = [state.leaf_ids[i] for i in sorted(state.leaf_ids)
+                if state.leaf_ids[i] in state.nodes]
     ops = [n for n in state.nodes.values() if n.kind == "op"]
     # Leaves, then ops in forward order, then outputs: a topological order.
     graph.nodes = [state.nodes[i] for i in leaf_ids] + ops + [state.nodes[i] for i in output_ids]
