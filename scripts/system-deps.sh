@@ -8,6 +8,8 @@ need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 # libseccomp2: the sandbox's seccomp layer (python -m explorer doctor says if it works).
 ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
+# redis-server: the scale tests start a real one on loopback (they skip without it).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [[ "${1:-}" == "--browser" ]]; then
   command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || need+=(chromium)
 fi
