@@ -22,11 +22,17 @@ _used: str | None = None
 class JobTable:
     """``dispatch(name, request) -> dict`` runs one job; ``preload``: modules a warm template
     imports before it forks (imports only: none may start a thread); ``warm_up``: named steps
-    a spare runs after it is confined, each raising on failure (a failure only costs speed)."""
+    a spare runs after it is confined, each raising on failure (a failure only costs speed);
+    ``cacheable``: jobs whose answer is a function of their request (the scheduler shares
+    identical runs and caches their answers; never a streaming job); ``precompute``: the
+    ``(job, request)`` pairs a server computes once at its start (its lessons), so that they
+    are cached before the first visitor asks."""
 
     dispatch: Callable[[str, dict], dict]
     preload: tuple[str, ...] = ()
     warm_up: tuple[tuple[str, Callable[[], None]], ...] = field(default=())
+    cacheable: frozenset[str] = frozenset()
+    precompute: Callable[[], list[tuple[str, dict]]] | None = None
 
 
 def use(module: str) -> None:
