@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import streamlit as st
 
@@ -32,9 +33,33 @@ def svg_text(dot: str) -> str:
     return render.run_dot(dot, "svg").decode()
 
 
+SLIDE_PX = 2400            # a downloaded PNG's longer side, at least: sharp on a 4K slide
+SLIDE_MAX_PIXELS = 40e6    # and at most this many pixels (a 1,000-step loop is long)
+
+
+def slide_dpi(svg: str) -> float:
+    """The resolution that draws the graph (its SVG's size in points) with its longer side
+    ``SLIDE_PX`` pixels, never below the screen's 96 dpi and within ``SLIDE_MAX_PIXELS``."""
+    match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if not match:
+        return 96.0
+    width, height = (float(v) / 72 for v in match.groups())  # inches
+    dpi = max(96.0, SLIDE_PX / max(width, height, 1e-3))
+    return min(dpi, max(72.0, (SLIDE_MAX_PIXELS / max(width * height, 1e-6)) ** 0.5))
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def png_bytes(dot: str) -> bytes:
-    return render.run_dot(dot, "png")
+    """The PNG for slides: at ``slide_dpi`` (Graphviz's own 96 dpi draws 549x639 px)."""
+    dpi = slide_dpi(svg_text(dot))
+    return render.run_dot(re.sub(r"\{", f"{{\n  graph [dpi={dpi:.0f}];", dot, count=1), "png")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def svg_download(dot: str) -> str:
+    """An SVG that keeps its fonts anywhere: Cairo draws each letter as a path of the font
+    Graphviz measured the layout with, so no viewer substitutes another and overflows."""
+    return render.run_dot(dot, "svg:cairo").decode()
 
 
 def decoration_json(decoration: render.Decoration | None) -> str:
@@ -100,7 +125,7 @@ def downloads(graph: Graph, *, key: str, view: str, name: str) -> None:
     cols[1].download_button("JSON", graph.dumps(indent=1), f"{name}.json", "application/json",
                             key=f"{key}.dl.json", on_click="ignore")
     if render.dot_available():
-        cols[2].download_button("SVG", lambda: svg_text(dot), f"{name}.svg", "image/svg+xml",
+        cols[2].download_button("SVG", lambda: svg_download(dot), f"{name}.svg", "image/svg+xml",
                                 key=f"{key}.dl.svg", on_click="ignore")
         cols[3].download_button("PNG", lambda: png_bytes(dot), f"{name}.png", "image/png",
                                 key=f"{key}.dl.png", on_click="ignore")
