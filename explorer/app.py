@@ -26,8 +26,10 @@ def warm_pool() -> threading.Thread:
 
 
 def main() -> None:
+    projector = st.query_params.get("layout") == "present"  # pages/ui/present.py
     st.set_page_config(page_title="Graph Explorer", page_icon=":material/account_tree:",
-                       layout="wide")
+                       layout="wide",
+                       initial_sidebar_state="collapsed" if projector else "auto")
     warm_pool()
     page = st.navigation([
         st.Page(PAGES / "explorer.py", title="Explorer", icon=":material/account_tree:",

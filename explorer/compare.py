@@ -9,6 +9,22 @@ from explorer.executed import Branch, control_flow
 from explorer.graph import Graph
 
 CONTROL_OPS = ("If", "StatelessIf", "While", "StatelessWhile")
+THIS_RUN = "this run"
+
+
+def autograd_nodes(graph: Graph) -> int:
+    """The one count of a PyTorch graph the page shows (its metric, every Compare row): the
+    autograd Nodes the run recorded, the graph's ``op`` nodes; leaves and the output are not
+    Nodes."""
+    return graph.count("op")
+
+
+def output_text(graph: Graph) -> str:
+    """The output's first value as the page prints it everywhere (4 significant digits)."""
+    output = graph.output.get("value") or (graph.output.get("items") or [{}])[0].get("value")
+    if not output:
+        return "-"
+    return f"{output[0]:.4g}" if isinstance(output[0], float) else str(output[0])
 
 
 @dataclass
@@ -73,25 +89,40 @@ class Comparison:
     static_lines: dict[str, list[str]] = field(default_factory=dict)  # static node -> notes
 
 
-def comparison(code: str, runs: list[dict], static: Graph | None = None) -> Comparison:
+def comparison(code: str, runs: list[dict], static: Graph | None = None,
+               primary: dict | None = None) -> Comparison:
     """Compare the runs of one snippet (the explore job's ``compare`` list): each graph is
-    read once and diffed once against the first run that ran."""
+    read once and diffed once against the first run that ran.
+
+    ``primary``: the run of the page's own settings (the job's ``run``, inputs() not
+    reseeded), drawn first as ``THIS_RUN`` and the base of every diff, so that the row of the
+    current settings is the run the page shows. Counts are ``autograd_nodes`` everywhere."""
+    if primary is not None and primary.get("status") == "ok":
+        runs = [{**primary, "input_seed": THIS_RUN}, *runs]
     ok = [r for r in runs if r["status"] == "ok"]
     if not ok:
         return Comparison([], None, {}, {}, failure=runs[0] if runs else None)
     graphs = {r["input_seed"]: Graph.from_json(r["graph"]) for r in ok}
     base_seed = ok[0]["input_seed"]
     diffs = {seed: diff(graphs[base_seed], g) for seed, g in graphs.items()}
+    versus = THIS_RUN if base_seed == THIS_RUN else f"seed {base_seed}"
     rows = []
     for r in runs:
-        row: dict = {"input seed": r["input_seed"]}
+        this = r["input_seed"] == THIS_RUN
+        row: dict = ({"inputs": f"this run's (seed {r.get('seed', 0)})", "input seed": None}
+                     if this else {"input seed": r["input_seed"]})
+        if primary is not None and not this:
+            row = {"inputs": f"reseeded: manual_seed({r['input_seed']})", **row}
         if r["status"] != "ok":
             rows.append({**row, "result": r.get("message", r["status"])})
             continue
         graph, d = graphs[r["input_seed"]], diffs[r["input_seed"]]
-        row.update(output=(graph.output.get("value") or ["-"])[0], nodes=len(graph.nodes),
-                   **{f"vs seed {base_seed}":
-                      "same graph" if d.same else f"+{len(d.added)} / \u2212{len(d.removed)}"})
+        new, gone = set(d.added), set(d.removed)
+        added = sum(1 for n in graph.nodes if n.kind == "op" and n.id in new)
+        removed = sum(1 for n in graphs[base_seed].nodes if n.kind == "op" and n.id in gone)
+        row.update(output=output_text(graph), nodes=autograd_nodes(graph),
+                   **{f"vs {versus}":
+                      "same graph" if d.same else f"+{added} / \u2212{removed}"})
         for b in control_flow(code, r["trace"]):
             if b.kind != "call":
                 row[f"line {b.line}: {b.kind}"] = b.summary()

@@ -15,9 +15,9 @@ MARKER_CSS = """
 .gx-ran { position: absolute; background: rgba(30, 142, 62, 0.10); }
 .gx-failed { position: absolute; background: rgba(217, 48, 37, 0.16); }
 """
-BUTTONS = [{"name": "Run", "feather": "Play", "primary": True, "hasText": True,
-            "showWithIcon": True, "commands": ["submit"],
-            "style": {"bottom": "0.44rem", "right": "0.4rem"}}]
+# No button of its own inside the editor: one drawn over the text covers the code of long
+# lessons. The page's Run button sits outside it; Ctrl+Enter is the component's "submit".
+LINES, LINES_COMPACT = [18, 30], [12, 21]  # least and most lines shown before it scrolls
 
 
 def _marker(line: int, css_class: str) -> dict:
@@ -26,13 +26,17 @@ def _marker(line: int, css_class: str) -> dict:
 
 
 def snippet_editor(code: str, *, key: str, notes: dict[int, str] | None = None,
-                   error_line: int | None = None, plain: bool = False) -> tuple[str, bool]:
+                   error_line: int | None = None, plain: bool = False,
+                   compact: bool = False) -> tuple[str, bool]:
     """Show ``code``; return (the code as the user has it now, whether they asked to run).
 
     ``notes`` (line -> text) mark the lines the last run executed: shaded, with the note in
-    the gutter (times run, arm taken, iterations); ``error_line`` is shaded red."""
+    the gutter (times run, arm taken, iterations); ``error_line`` is shaded red. ``compact``:
+    fewer lines, a larger font (the presentation layout). What the editor holds is what
+    runs, even when the student emptied it."""
     if plain or code_editor is None:
-        text = st.text_area("Snippet", value=code, height=420, key=f"{key}.plain",
+        text = st.text_area("Snippet", value=code, height=300 if compact else 420,
+                            key=f"{key}.plain",
                             label_visibility="collapsed")
         return text, False
     annotations = [{"row": line - 1, "column": 0, "type": "info", "text": note}
@@ -43,15 +47,17 @@ def snippet_editor(code: str, *, key: str, notes: dict[int, str] | None = None,
                             "text": "the run failed here"})
         markers.append(_marker(error_line, "gx-failed"))
     response = code_editor(
-        code, lang="python", key=key, height=[18, 30], buttons=BUTTONS,
+        code, lang="python", key=key, height=LINES_COMPACT if compact else LINES,
         response_mode=["blur"], allow_reset=True,
-        options={"showLineNumbers": True, "tabSize": 4, "wrap": False},
+        options={"showLineNumbers": True, "tabSize": 4, "wrap": False,
+                 "fontSize": 15 if compact else 13},
         props={"annotations": annotations, "markers": markers,
                "enableBasicAutocompletion": False},
         component_props={"css": MARKER_CSS},
     )
     seen = st.session_state.setdefault(SEEN, set())
-    text = response.get("text") or code
+    # before the component answers, its default response has no id: the code given is shown
+    text = response.get("text", "") if response.get("id") else code
     submitted = response.get("type") == "submit" and response.get("id") not in seen
     if response.get("id"):
         seen.add(response["id"])

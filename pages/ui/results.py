@@ -1,6 +1,8 @@
 """The explorer page's result panels: headline, the two graphs, executed path, compare, code."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from explorer import compare, executed, render, share
@@ -12,6 +14,21 @@ UNFINISHED_WORDS = {"timeout": "it was stopped at the run's time limit",
 ROLE_ORDER = {"then_branch": 0, "else_branch": 1, "cond": 2, "body": 3}  # as the code reads
 COMPARE_SEEDS = "explorer.compare_seeds"
 COMPARE_RESULT = "explorer.compare_result"
+
+
+@dataclass
+class Places:
+    """Where the panels go: placeholders (``st.empty()``) the page made before a run waits,
+    so that while a new run is on its way they are empty, not the previous run's. ``torch``
+    and ``tf`` None: both graphs side by side in ``rest`` (the page layout)."""
+
+    torch: object | None
+    tf: object | None
+    rest: object
+
+    @classmethod
+    def one(cls, slot) -> Places:
+        return cls(None, None, slot)
 
 
 def line_notes(code: str, run: dict) -> dict[int, str]:
@@ -64,13 +81,13 @@ def check_badge(twin: dict) -> None:
 
 def headline(run: dict, graph: Graph, twin: dict) -> None:
     timings = run.get("timings", {})
-    output = graph.output.get("value") or (graph.output.get("items") or [{}])[0].get("value")
     cols = st.columns(5)
-    cols[0].metric("Output", f"{output[0]:.4g}" if output and isinstance(output[0], float)
-                   else str(output[0] if output else "-"))
+    cols[0].metric("Output", compare.output_text(graph))
     cols[1].metric("Forward", _ms(timings.get("forward_s")))
     cols[2].metric("Backward", _ms(timings.get("backward_s")))
-    cols[3].metric("Autograd nodes", graph.count("op"))
+    cols[3].metric("Autograd nodes", compare.autograd_nodes(graph),
+                   help="Autograd Nodes this run recorded (the graph's operations; leaves and "
+                        "the output are not Nodes). Compare inputs counts the same way.")
     tf_graph = twin.get("graph")
     cols[4].metric("tf.function ops", len(tf_graph["nodes"]) if tf_graph else "-")
     check_badge(twin)
@@ -81,9 +98,9 @@ def headline(run: dict, graph: Graph, twin: dict) -> None:
             st.info(err["hint"], icon=":material/lightbulb:")
 
 
-def torch_panel(graph: Graph, view: str, device: str) -> None:
+def torch_panel(graph: Graph, view: str, device: str, height: int = 560) -> None:
     st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
-    node = graph_panel.show_graph(graph, key="torch", view=view)
+    node = graph_panel.show_graph(graph, key="torch", view=view, height=height)
     graph_panel.node_picker(graph, key="torch")
     graph_panel.show_details(graph, node)
     st.caption(f"Blue: parameters \u00b7 green: inputs \u00b7 orange: output \u00b7 dashed arrow: "
@@ -92,13 +109,13 @@ def torch_panel(graph: Graph, view: str, device: str) -> None:
     graph_panel.downloads(graph, key="torch", view=view, name="autograd_graph")
 
 
-def tf_panel(twin: dict, view: str) -> None:
+def tf_panel(twin: dict, view: str, height: int = 560) -> None:
     st.markdown("**tf.function** \u00b7 the graph of the *same code* (define-and-run)")
     if not twin.get("graph"):
-        st.caption("No static graph for this code; see the message above.")
+        st.caption("No static graph for this code; see the message with the numbers.")
         return
     graph = Graph.from_json(twin["graph"])
-    node = graph_panel.show_graph(graph, key="tf", view=view)
+    node = graph_panel.show_graph(graph, key="tf", view=view, height=height)
     graph_panel.node_picker(graph, key="tf")
     graph_panel.show_details(graph, node)
     branches = dict(sorted((graph.node(node).attrs.get("subgraphs", {}) if node else {}).items(),
@@ -125,8 +142,10 @@ def executed_path(code: str, run: dict) -> None:
 
 
 def compare_inputs(code: str, seed: int, device: str, view: str, twin: dict) -> None:
-    st.caption("The same model (weights from the seed above) on different inputs: "
-               "inputs() is reseeded with each input seed. One static graph serves them all.")
+    st.caption("The same model (weights from the seed above) on different inputs. The first "
+               "row is this run, as the page shows it (inputs() drawn after your module "
+               "level, from the seed above); the others call torch.manual_seed(input seed) "
+               "again just before inputs(). One static graph serves them all.")
     chosen = st.pills("Input seeds", list(range(8)), selection_mode="multi",
                       default=[0, 1, 2, 3], key=COMPARE_SEEDS)
     settings = (code, seed, device, tuple(chosen))
@@ -144,17 +163,21 @@ def compare_inputs(code: str, seed: int, device: str, view: str, twin: dict) -> 
         show_failure(result)
         return
     static = Graph.from_json(twin["graph"]) if twin.get("graph") else None
-    view_model = compare.comparison(code, result["compare"], static)
+    view_model = compare.comparison(code, result["compare"], static, primary=result.get("run"))
     if view_model.failure:
         show_failure(view_model.failure)
         return
-    st.dataframe(view_model.rows, hide_index=True, width="stretch")
+    st.dataframe(view_model.rows, hide_index=True, width="stretch", column_config={
+        "nodes": st.column_config.NumberColumn("autograd nodes", help="As the metric above: "
+                                               "the autograd Nodes each run recorded")})
     seeds = list(view_model.graphs)
     pick = st.selectbox("Show the graph of input seed", seeds, index=len(seeds) - 1)
+    base = view_model.base_seed
+    base_name = base if base == compare.THIS_RUN else f"input seed {base}"
     cols = st.columns(2)
     with cols[0]:
-        st.markdown(f"**Dynamic graph, input seed {pick}** \u00b7 green: nodes input seed "
-                    f"{view_model.base_seed} did not record")
+        st.markdown(f"**Dynamic graph, {pick if pick == compare.THIS_RUN else f'input seed {pick}'}"
+                    f"** \u00b7 green: nodes {base_name} did not record")
         graph_panel.show_graph(view_model.graphs[pick], key="compare", view=view, height=480,
                                highlight={n: "gx-added" for n in view_model.added[pick]})
     with cols[1]:
@@ -186,9 +209,14 @@ def twin_code(twin: dict, tf_code_key: str) -> None:
             st.rerun()
 
 
-def show(result: dict, *, code: str, view: str, tf_code_key: str) -> None:
+def show(result: dict, *, code: str, view: str, tf_code_key: str, places: Places,
+         graph_height: int = 560) -> None:
+    """The panels of ``result`` into ``places``: both graphs side by side in ``rest`` (the
+    page), or each into its own column (the presentation layout), the rest below them."""
+    rest = places.rest.container()
     if result.get("status") != "ok":
-        show_failure(result)
+        with places.torch.container() if places.torch is not None else rest:
+            show_failure(result)
         return
     run = result["run"]
     twin = result.get("twin") or {}
@@ -197,19 +225,26 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str) -> None:
         why = UNFINISHED_WORDS.get(stopped["status"], stopped.get("message", ""))
         twin = {**twin, "message": f"{twin.get('message', '')} ({why})"}
     graph = Graph.from_json(run["graph"])
-    headline(run, graph, twin)
-    if result.get("stdout"):
-        with st.expander("Printed output"):
-            st.code(result["stdout"], language=None)
-    left, right = st.columns(2)
+    if places.torch is None:
+        with rest:
+            headline(run, graph, twin)
+            left, right = st.columns(2)
+    else:
+        left, right = places.torch.container(), places.tf.container()
     with left:
-        torch_panel(graph, view, run.get("device", "cpu"))
+        torch_panel(graph, view, run.get("device", "cpu"), graph_height)
     with right:
-        tf_panel(twin, view)
-    tabs = st.tabs(["Executed path", "Compare inputs", "TensorFlow code"])
-    with tabs[0]:
-        executed_path(code, run)
-    with tabs[1]:
-        compare_inputs(code, run["seed"], run.get("device", "cpu"), view, twin)
-    with tabs[2]:
-        twin_code(twin, tf_code_key)
+        tf_panel(twin, view, graph_height)
+    with rest:
+        if places.torch is not None:
+            headline(run, graph, twin)
+        if result.get("stdout"):
+            with st.expander("Printed output"):
+                st.code(result["stdout"], language=None)
+        tabs = st.tabs(["Executed path", "Compare inputs", "TensorFlow code"])
+        with tabs[0]:
+            executed_path(code, run)
+        with tabs[1]:
+            compare_inputs(code, run["seed"], run.get("device", "cpu"), view, twin)
+        with tabs[2]:
+            twin_code(twin, tf_code_key)

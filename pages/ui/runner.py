@@ -19,6 +19,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from explorer import jobs, sandbox
 
 TICKETS = "runner.tickets"  # slot -> Ticket waiting for its result
+CANCELLED = "runner.cancelled"  # slots whose run the visitor cancelled with the button
+CANCELLED_MESSAGE = ("You cancelled this run. Your code is kept as it is; press Run to run it "
+                     "again.")
 
 
 def session_id() -> str:
@@ -39,6 +42,7 @@ def submit(slot: str, job: str, request: dict, timeout: float | None = None,
     """Queue ``job`` for this session's ``lane``: on the warm pool, or, when the request names
     a CUDA device, as a GPU run (a worker confined so that CUDA can initialise)."""
     sandbox.registry.use(jobs.TABLE)
+    st.session_state.get(CANCELLED, set()).discard(slot)  # a new run: not cancelled yet
     ticket = sandbox.scheduler().submit(lane_key(session_id(), lane), job, request,
                                         timeout=timeout, pool=sandbox.choose_pool("warm"),
                                         gpu=str(request.get("device", "cpu")).startswith("cuda"))
@@ -54,11 +58,15 @@ def wait(slot: str, label: str) -> dict | None:
     ticket = st.session_state.get(TICKETS, {}).get(slot)
     if ticket is None:
         return None
+    def cancel() -> None:
+        st.session_state.setdefault(CANCELLED, set()).add(slot)
+        ticket.cancel()
+
     box = st.empty()
     with box.container():
         cols = st.columns([5, 1])
         note = cols[0].empty()
-        cols[1].button("Cancel", key=f"runner.cancel.{slot}", on_click=ticket.cancel,
+        cols[1].button("Cancel", key=f"runner.cancel.{slot}", on_click=cancel,
                        icon=":material/stop:")
         while not ticket.done():
             ahead = ticket.position()
@@ -67,7 +75,12 @@ def wait(slot: str, label: str) -> dict | None:
             time.sleep(0.05)
     box.empty()
     del st.session_state[TICKETS][slot]
-    return ticket.result()
+    result = ticket.result()
+    if slot in st.session_state.get(CANCELLED, set()):
+        st.session_state[CANCELLED].discard(slot)
+        if isinstance(result, dict) and result.get("status") == "cancelled":
+            result = {**result, "message": CANCELLED_MESSAGE, "cancelled_by": "you"}
+    return result
 
 
 def run_job(job: str, request: dict, *, label: str, timeout: float | None = None) -> dict:

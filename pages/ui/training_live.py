@@ -11,6 +11,7 @@ import streamlit as st
 from explorer.training import compare
 from pages.ui import runner
 from pages.ui import training_charts as charts
+from pages.ui import training_controls as controls
 from pages.ui import training_history as history
 
 SLOT = "training"
@@ -110,8 +111,23 @@ def _setup(run: dict) -> dict:
     return next((r for r in run["records"] if r.get("kind") == "setup"), {})
 
 
+def earlier_preset(run: dict) -> None:
+    """Results on screen that belong to another preset than the one now picked are said to
+    be of that earlier run, above them, so that a new description is never read over old
+    curves."""
+    shown, chosen = run["request"]["preset"], st.session_state.get(controls.PRESET)
+    if chosen is None or chosen == shown:
+        return
+    state = "still running" if run["result"] is None else (
+        "stopped" if (run["result"] or {}).get("stopped") else "finished")
+    st.warning(f"**Below: run {run['n']}, of \u201c{controls.label(shown)}\u201d** ({state}). "
+               f"The preset picked above is \u201c{controls.label(chosen)}\u201d: press "
+               "Train to train it.", icon=":material/history:")
+
+
 def show_run(run: dict) -> None:
     result, setup = run["result"] or {}, _setup(run)
+    earlier_preset(run)
     if result and result.get("status") != "ok":
         st.error(result.get("message") or result.get("status"), icon=":material/error:")
         if result.get("source_line"):
