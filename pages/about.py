@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import sandbox
-from explorer.sandbox import doctor
+from explorer.sandbox import doctor, scale
 
 st.title("About this server")
 with st.spinner("Checking the sandbox from inside a worker..."):
@@ -49,3 +49,7 @@ st.write(f"{state['workers']} workers at most ({report['host']['cores']} cores),
             + doctor.spares_summary(pool.get("spares", {})) if pool.get("started") else ""))
 st.caption(f"Linux {report['host']['kernel']}, Landlock ABI {report['host']['landlock_abi']}, "
            f"libseccomp {'found' if report['host']['libseccomp'] else 'missing'}.")
+
+st.subheader("Scale")  # issue 13: embedded, or worker hosts through Redis (and if it answers)
+level, sentence = scale.describe(state)
+getattr(st, level)(sentence)

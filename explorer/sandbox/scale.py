@@ -24,3 +24,21 @@ def process_scheduler() -> Scheduler:
     from explorer.distributed.rcache import RedisCache
 
     return Scheduler(cache=RedisCache(url), remote=RemoteRuns(url))
+
+
+def describe(state: dict) -> tuple[str, str]:
+    """``(level, sentence)`` for the About page from ``Scheduler.state()``: embedded, worker
+    hosts through a reachable Redis, or Redis unreachable and the local pool serving."""
+    remote, shared = state.get("remote"), state.get("cache") or {}
+    cached = (f"{shared.get('entries', 0)} answers cached, {state.get('shared', 0)} runs "
+              "shared") if shared.get("entries") is not None else "cache in Redis unreachable"
+    if remote is None:
+        return "info", ("Embedded: one process, the local pool, an in-memory result cache "
+                        f"({cached}); no Redis.")
+    if remote.get("reachable"):
+        return "success", (f"Redis at {remote['url']} is reachable: runs go to "
+                           f"{remote['hosts']} worker host(s), the result cache is shared "
+                           f"by every replica ({cached}).")
+    return "warning", (f"Redis at {remote['url']} is unreachable: this server runs every run "
+                       "on its local pool and keeps its own in-memory cache until Redis "
+                       "answers again.")
