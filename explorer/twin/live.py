@@ -1,0 +1,304 @@
+"""The twin of live objects: a function or ``nn.Module`` of the user's own kernel (a notebook
+cell), written out as snippet text that feeds the existing translate -> trace -> check path.
+
+No snippet file exists, so the text is made from what the function reaches: the source of
+the function, of the functions and ``nn.Module`` classes it uses (``inspect`` and
+``linecache``, which also work for notebook cells), an import for each module it names, and
+one construction line per module-level layer or tensor it reads. The weights are not in that
+text: the check gives the twin the live tensors' current values by path, as it does for a
+snippet. Pieces from the function's own cell keep their line numbers there, so the twin's
+lesson and the executed path name the cell's lines. Imports no TensorFlow.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+import sys
+import sysconfig
+import textwrap
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from explorer import values
+
+HEADER = ("import torch", "import torch.nn as nn", "import torch.nn.functional as F")
+LITERALS = (bool, int, float, str, type(None))
+LIBRARY = {Path(p).resolve() for k, p in sysconfig.get_paths().items()
+           if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+
+
+class LiveError(Exception):
+    """The live objects cannot be written out as a snippet (a message for the user)."""
+
+
+@dataclass
+class Piece:
+    """The source of one function or class: the file it is in, its first line, its text."""
+
+    filename: str
+    first: int
+    text: str
+
+
+@dataclass
+class Source:
+    """A live function written out as snippet text."""
+
+    code: str                    # the whole snippet: pieces, imports, constructions, forward
+    view: str                    # only the pieces of ``filename``, at their own lines
+    filename: str                # the file (a notebook cell) the executed path is traced in
+    namespace: dict[str, Any]    # module-level name -> the live module or tensor it is
+    built: list[str] = field(default_factory=list)  # the names the construction lines make
+
+
+def _library(obj: Any) -> bool:
+    """An object of an installed package or of Python itself, not the user's own code (a
+    notebook's ``__main__``, or a file of theirs outside the interpreter's library)."""
+    name = getattr(obj, "__module__", None) or ""
+    if not name or name == "__main__":
+        return False
+    module = sys.modules.get(name)
+    file = getattr(module, "__file__", None)
+    if file is None:
+        return module is not None  # built into the interpreter
+    return any(Path(file).resolve().is_relative_to(p) for p in LIBRARY)
+
+
+def _user_code(obj: Any) -> bool:
+    return isinstance(obj, (types.FunctionType, type)) and not _library(obj)
+
+
+def function_piece(fn: types.FunctionType) -> Piece:
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        raise LiveError(f"The source of {fn.__qualname__} cannot be read (inspect finds "
+                        "none), so there is no code to translate.") from None
+    return Piece(fn.__code__.co_filename, max(first, 1), textwrap.dedent("".join(lines)))
+
+
+def class_piece(cls: type) -> Piece:
+    """A class's source, found by a method's file and line (``inspect.getsource`` of a class
+    fails for notebook cells in Python 3.11: ``__main__`` has no file)."""
+    codes = [v.__code__ for v in vars(cls).values() if isinstance(v, types.FunctionType)]
+    for code in codes:
+        text = "".join(linecache.getlines(code.co_filename))
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name == cls.__name__ \
+                    and node.lineno <= code.co_firstlineno <= node.end_lineno:
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                lines = text.splitlines(keepends=True)[first - 1:node.end_lineno]
+                return Piece(code.co_filename, first, textwrap.dedent("".join(lines)))
+    raise LiveError(f"The source of class {cls.__name__} cannot be found, so there is no "
+                    "code to translate.")
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """Every global name a code object and the code nested in it read."""
+    found, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        found.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return found
+
+
+def _literal(value: Any) -> str | None:
+    if isinstance(value, LITERALS) or (isinstance(value, tuple) and all(
+            isinstance(v, LITERALS) for v in value)):
+        text = repr(value)
+        try:
+            return text if ast.literal_eval(text) == value else None
+        except (ValueError, SyntaxError):
+            return None
+    return None
+
+
+def tensor_line(t: torch.Tensor) -> str:
+    """A tensor of the same shape and dtype (the check gives it the live values)."""
+    grad = ", requires_grad=True" if t.requires_grad else ""
+    return f"torch.zeros({tuple(t.shape)!r}, dtype={t.dtype}{grad})"
+
+
+def module_line(m: torch.nn.Module) -> str:
+    """Code that builds a module of the same structure as ``m``."""
+    cls = type(m)
+    if _library(cls):
+        if getattr(torch.nn, cls.__name__, None) is not cls:
+            raise LiveError(f"{cls.__module__}.{cls.__name__} is not a torch.nn class the "
+                            "twin knows.")
+        children = list(m.named_children())
+        if isinstance(m, torch.nn.ModuleDict):
+            return "nn.ModuleDict({" + ", ".join(f"{k!r}: {module_line(c)}"
+                                                 for k, c in children) + "})"
+        if isinstance(m, (torch.nn.Sequential, torch.nn.ModuleList)):
+            if [k for k, _ in children] != [str(i) for i in range(len(children))]:
+                raise LiveError(f"a {cls.__name__} with named children cannot be written out.")
+            items = ", ".join(module_line(c) for _, c in children)
+            return f"nn.Sequential({items})" if isinstance(m, torch.nn.Sequential) \
+                else f"nn.ModuleList([{items}])"
+        return f"nn.{cls.__name__}({m.extra_repr()})"
+    return f"{cls.__name__}({_user_arguments(m)})"
+
+
+def _user_arguments(m: torch.nn.Module) -> str:
+    """Arguments of a user class's ``__init__``, read back from the attributes of the same
+    names (``self.hidden = hidden``), the usual way a module keeps them."""
+    cls = type(m)
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return ""
+    out = []
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        text = _literal(getattr(m, p.name)) if hasattr(m, p.name) else None
+        if text is None and p.default is p.empty:
+            raise LiveError(f"{cls.__name__}.__init__ takes {p.name!r}, and the module keeps no "
+                            f"attribute {p.name!r} with a plain value to read it back from.")
+        if text is not None and (p.default is p.empty or ast.literal_eval(text) != p.default):
+            out.append(f"{p.name}={text}")
+    return ", ".join(out)
+
+
+class _Collector:
+    """What a function reaches, name by name: pieces, imports, constructions."""
+
+    def __init__(self) -> None:
+        self.pieces: dict[int, Piece] = {}
+        self.imports: list[str] = list(HEADER)
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {}
+        self.done: set[str] = set()
+
+    def code(self, obj: Any) -> None:
+        """Add a user function or class and every name its code reads."""
+        if id(obj) in self.pieces:
+            return
+        if isinstance(obj, type):
+            self.pieces[id(obj)] = class_piece(obj)
+            functions = [v for v in vars(obj).values() if isinstance(v, types.FunctionType)]
+            for base in obj.__mro__[1:]:
+                if _user_code(base):
+                    self.code(base)
+        else:
+            self.pieces[id(obj)] = function_piece(obj)
+            functions = [obj]
+        for fn in functions:
+            scope = {**fn.__globals__, **inspect.getclosurevars(fn).nonlocals}
+            for name in sorted(_names(fn.__code__) | set(fn.__code__.co_freevars)):
+                if name in scope:
+                    self.name(name, scope[name])
+
+    def name(self, name: str, value: Any) -> None:
+        if name in self.done:
+            return
+        self.done.add(name)
+        if isinstance(value, types.ModuleType):
+            line = f"import {value.__name__}" + (f" as {name}" if name != value.__name__ else "")
+            if line not in self.imports and not (name == "torch" and value is torch):
+                self.imports.append(line)
+        elif _user_code(value):
+            self.code(value)
+        elif isinstance(value, (types.FunctionType, type, types.BuiltinFunctionType)):
+            module, qual = value.__module__, value.__qualname__
+            if module and "." not in qual:
+                self.imports.append(f"from {module} import {qual}"
+                                    + (f" as {name}" if name != qual else ""))
+        elif isinstance(value, torch.nn.Module):
+            self.module(name, value)
+        elif isinstance(value, torch.Tensor):
+            self.lines.append(f"{name} = {tensor_line(value)}")
+            self.namespace[name] = value
+        elif (text := _literal(value)) is not None:
+            self.lines.append(f"{name} = {text}")
+
+    def module(self, name: str, value: torch.nn.Module) -> None:
+        for sub in value.modules():
+            if _user_code(type(sub)):
+                self.code(type(sub))
+        self.lines.append(f"{name} = {module_line(value)}")
+        self.namespace[name] = value
+
+
+def layout(pieces: list[Piece], filename: str) -> tuple[list[str], list[str]]:
+    """The pieces of ``filename`` at their own lines (blank lines between), then the others;
+    and the first part alone (the executed path reads it against the cell's lines)."""
+    lines: list[str] = []
+    rest = []
+    for piece in sorted(pieces, key=lambda p: (p.filename != filename, p.first)):
+        if piece.filename == filename and piece.first > len(lines):
+            lines += [""] * (piece.first - 1 - len(lines))
+            lines += piece.text.splitlines()
+        else:
+            rest.append(piece)
+    view = list(lines)
+    for piece in rest:
+        lines += ["", ""] + piece.text.splitlines()
+    return lines, view
+
+
+def traced_file(target: Any) -> str:
+    """The file (a notebook cell) whose lines the executed path of ``target`` counts."""
+    function = type(target).forward if isinstance(target, torch.nn.Module) else target
+    code = getattr(function, "__code__", None)
+    return code.co_filename if code is not None else "<none>"
+
+
+def write_out(target: Any, arg_names: list[str], module_name: str = "model",
+              check: bool = True) -> Source:
+    """Snippet text for calling ``target`` (a function, or an ``nn.Module`` bound to
+    ``module_name``) with arguments named ``arg_names``; ``check``: build its layers in
+    torch to see that they have the live ones' tensors (``check_structure``)."""
+    collect = _Collector()
+    params = ", ".join(f"arg{i}" for i in range(len(arg_names)))
+    if isinstance(target, torch.nn.Module):
+        collect.module(module_name, target)
+        call, main = module_name, class_piece(type(target)) if _user_code(type(target)) \
+            else None
+    elif isinstance(target, types.FunctionType):
+        collect.code(target)
+        call, main = target.__name__, collect.pieces[id(target)]
+    else:
+        raise LiveError(f"show() takes a function or an nn.Module, not {type(target).__name__}.")
+    filename = main.filename if main else traced_file(target)
+    lines, view = layout(list(collect.pieces.values()), filename)
+    tail = ["", "", *collect.imports, "", *collect.lines]
+    if call != "forward" or isinstance(target, torch.nn.Module):
+        tail += ["", "", f"def forward({params}):", f"    return {call}({params})"]
+    code = "\n".join(lines + tail) + "\n"
+    source = Source(code, "\n".join(view) + "\n", filename, collect.namespace)
+    source.built = [line.split(" = ", 1)[0] for line in collect.lines
+                    if line.split(" = ", 1)[0] in collect.namespace]
+    if check:
+        check_structure(source)
+    return source
+
+
+def check_structure(source: Source) -> None:
+    """Build the written-out layers in torch and compare every tensor's path and shape with
+    the live ones: the twin must have a place for each live value."""
+    namespace: dict[str, Any] = {"__name__": "__live__"}
+    try:
+        with torch.random.fork_rng(devices=[]):
+            exec(compile(source.code, "<live>", "exec", dont_inherit=True), namespace)
+    except Exception as exc:  # the written-out constructions may fail in any way
+        raise LiveError(f"The layers cannot be built again from their settings "
+                        f"({type(exc).__name__}: {exc}).") from None
+    for name in source.built:
+        live = [(p, tuple(t.shape)) for p, t in values.walk(name, source.namespace[name])]
+        made = [(p, tuple(t.shape)) for p, t in values.walk(name, namespace.get(name))]
+        if sorted(live) != sorted(made):
+            gap = sorted(set(live) ^ set(made))[:3]
+            raise LiveError(f"{name} cannot be written out as code that builds the same "
+                            f"tensors (differs at {gap}).")
