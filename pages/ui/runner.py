@@ -29,6 +29,13 @@ def session_id() -> str:
     return ctx.session_id if ctx else f"bare-{uuid.uuid4().hex}"
 
 
+def session_alive(session: str) -> bool:
+    """Whether browser session ``session`` is still connected (outside a server: yes)."""
+    from streamlit import runtime
+
+    return not runtime.exists() or runtime.get_instance().is_active_session(session)
+
+
 INTERACTIVE, TRAINING = "interactive", "training"  # lanes
 
 
@@ -43,6 +50,7 @@ def submit(slot: str, job: str, request: dict, timeout: float | None = None,
     a CUDA device, as a GPU run (a worker confined so that CUDA can initialise)."""
     sandbox.registry.use(jobs.TABLE)
     st.session_state.get(CANCELLED, set()).discard(slot)  # a new run: not cancelled yet
+    sandbox.scheduler().watch(session_alive)  # a session that left drops its runs
     ticket = sandbox.scheduler().submit(lane_key(session_id(), lane), job, request,
                                         timeout=timeout, pool=sandbox.choose_pool("warm"),
                                         gpu=str(request.get("device", "cpu")).startswith("cuda"))
@@ -70,12 +78,16 @@ def wait(slot: str, label: str) -> dict | None:
                        icon=":material/stop:")
         while not ticket.done():
             ahead = ticket.position()
-            note.info(f"{label} {ahead} run(s) ahead of yours in the queue." if ahead
+            note.info(f"{label} {ahead} run(s) ahead of yours in the queue, about "
+                      f"{ticket.estimated_wait_s():.0f} s to wait." if ahead
                       else label, icon=":material/hourglass_top:")
             time.sleep(0.05)
     box.empty()
     del st.session_state[TICKETS][slot]
     result = ticket.result()
+    if isinstance(result, dict) and result.get("cached"):  # quietly: the same run was done
+        st.toast("Same code and settings as a run already done: its answer is shown (its "
+                 "timings are that run's).", icon=":material/bolt:")
     if slot in st.session_state.get(CANCELLED, set()):
         st.session_state[CANCELLED].discard(slot)
         if isinstance(result, dict) and result.get("status") == "cancelled":
