@@ -79,8 +79,16 @@ def escape(text: object) -> str:
 
 
 def node_details(graph: Graph) -> dict[str, list[tuple[str, str]]]:
-    """The rows of each node, by the DOM id its SVG element has."""
-    return {render.dom_id(n.id): details.node_rows(graph, n) for n in graph.nodes}
+    """The rows of each node, by the DOM id its SVG element has (the id, kind and op where
+    the page's rows cannot be read from a node's attributes)."""
+    rows = {}
+    for node in graph.nodes:
+        try:
+            rows[render.dom_id(node.id)] = details.node_rows(graph, node)
+        except (TypeError, KeyError, ValueError):
+            rows[render.dom_id(node.id)] = [("id", node.id), ("kind", node.kind),
+                                            ("op", node.op or "-")]
+    return rows
 
 
 def graph_box(svg: str, graph: Graph, *, key: str, title: str = "", caption: str = "",
