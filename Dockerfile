@@ -1,20 +1,24 @@
-# Graph Explorer as a container: docker build -t graph-explorer . && docker run -p 8501:8501 graph-explorer
-# The sandbox needs the kernel's namespaces, Landlock and seccomp inside the container; Docker's
-# default profile forbids creating namespaces, so run it with:
-#   docker run -p 8501:8501 --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-#              --cap-add SYS_ADMIN graph-explorer
-# Strict mode (set below) refuses to run user code when a layer is missing: the About page says which.
+# Graph Explorer as a container:
+#   docker build -t graph-explorer . && docker run -p 8501:8501 graph-explorer
+# No extra privileges: under Docker's default seccomp profile the sandbox cannot make
+# namespaces, and takes its profile for such hosts (rlimits, a process-count limit, a uid per
+# worker, no_new_privs, Landlock, seccomp, a private temp folder; see README "Hosting"). The
+# image runs in strict mode: a run is refused if one of that profile's layers does not work,
+# and the About page (or `docker run IMAGE python -m explorer doctor`) says which.
+# Small hosts (1 to 3 GB): add `-e EXPLORER_MEMORY=small` (one spare worker, 384 MB per run).
 FROM python:3.11-slim
 
+# packages.txt: the Debian packages Community Cloud installs too (Graphviz, libseccomp2)
+COPY packages.txt ./
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends graphviz libseccomp2 \
-    && rm -rf /var/lib/apt/lists/*
+    && xargs -a packages.txt apt-get install -y --no-install-recommends \
+    && rm -rf /var/lib/apt/lists/* packages.txt
 
 WORKDIR /app
-COPY requirements.txt ./
-# The CPU build of torch (PyPI's Linux wheel is the CUDA one, several GB), then the rest.
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
-    && pip install --no-cache-dir -r requirements.txt
+COPY requirements.txt requirements-hosted.txt ./
+# CPU torch from PyTorch's index (requirements-hosted.txt pins torch==2.13.0+cpu), the rest
+# from PyPI
+RUN pip install --no-cache-dir -r requirements-hosted.txt
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e .
 

@@ -18,6 +18,7 @@ development venv's interpreter may sit under a private home) in a venv made with
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -32,9 +33,16 @@ import pytest
 from explorer import execution, lessons
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-import hosting_corpus  # noqa: E402
 
+
+def _module(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+hosting_corpus = _module("hosting_corpus", REPO / "tests" / "hosting_corpus.py")
 HOSTILE = hosting_corpus.hostile_module()
 DEBIAN_PYTHON = Path("/usr/bin/python3.11")
 NOBODY = (65534, 65534)

@@ -82,8 +82,9 @@ def report(refresh: bool = False, pool: str | None = None) -> dict:
     return {**_cache, "mode": current, "pool": limits.choose_pool(), "missing": missing,
             "profile": profile(layers), "required": list(required(layers)),
             "runs_user_code": not (current == "strict" and missing),
-            "limits": {job: lim.to_json() for job, lim in
-                       {"default": limits.DEFAULT, **limits.JOB_LIMITS}.items()},
+            "memory_profile": limits.memory_profile(),
+            "limits": {job: limits.for_job(job).to_json() for job in
+                       ["default", *limits.JOB_LIMITS]},
             "scheduler": scheduler().state()}
 
 
@@ -114,8 +115,8 @@ def format_report(data: dict) -> str:
                                         "  (relaxed: for a local single-user run; a hosted "
                                         "server sets EXPLORER_SANDBOX=strict)"),
              f"profile: {data['profile']} ({PROFILES[data['profile']]})",
-             f"pool: {data['pool']}", "host: " + ", ".join(f"{k} {v}" for k, v in
-                                                          data["host"].items()), "", "layers:"]
+             f"pool: {data['pool']}, memory profile: {data['memory_profile']}",
+             "host: " + ", ".join(f"{k} {v}" for k, v in data["host"].items()), "", "layers:"]
     for name, layer in data["layers"].items():
         needed = "" if name in data["required"] else "  (not required)"
         lines.append(f"  {'works  ' if layer['works'] else 'MISSING'}  {name}: {layer['detail']}"

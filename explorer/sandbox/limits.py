@@ -12,6 +12,10 @@ from dataclasses import dataclass
 MODE_ENV = "EXPLORER_SANDBOX"    # strict | relaxed
 POOL_ENV = "EXPLORER_POOL"       # warm | cold
 SPARES_ENV = "EXPLORER_SPARES"   # spare workers the warm template keeps ready (0: none)
+MEMORY_ENV = "EXPLORER_MEMORY"   # default | small: a host of 1 to 3 GB (Community Cloud)
+MEMORY_PROFILES = ("default", "small")
+SMALL_SPARES = 1                 # small: one spare worker (each is about 280 MB)
+SMALL_RUN_MB = 384               # small: private memory one run may add (default 1024)
 MODES = ("relaxed", "strict")
 POOLS = ("warm", "cold")
 MB = 1 << 20
@@ -58,10 +62,20 @@ JOB_LIMITS: dict[str, Limits] = {
 }
 
 
+def memory_profile() -> str:
+    """``$EXPLORER_MEMORY``: ``small`` (one spare, 384 MB per run: the server idles under
+    1.2 GB and stays under 2.5 GB with two runs in flight, ``bench/memory.py``) or
+    ``default``. An unknown value is the default."""
+    value = os.environ.get(MEMORY_ENV, "").strip().lower()
+    return value if value in MEMORY_PROFILES else "default"
+
+
 def for_job(job: str, timeout: float | None = None) -> Limits:
-    """The default limits of ``job``; ``timeout`` overrides the wall clock (and lifts the CPU
-    allowance with it)."""
+    """The default limits of ``job`` (at most ``SMALL_RUN_MB`` of memory in the small memory
+    profile); ``timeout`` overrides the wall clock (and lifts the CPU allowance with it)."""
     limits = JOB_LIMITS.get(job, DEFAULT)
+    if memory_profile() == "small":
+        limits = limits.replace(memory_mb=min(limits.memory_mb, SMALL_RUN_MB))
     if timeout is not None:
         limits = limits.replace(wall_s=float(timeout),
                                 cpu_s=max(limits.cpu_s, 2.0 * float(timeout)))
@@ -104,10 +118,13 @@ def fits_spare(limits: Limits) -> bool:
 
 def spares(workers: int | None = None) -> int:
     """How many spare workers the warm template keeps ready: ``$EXPLORER_SPARES`` when set,
-    else one per scheduler worker (``workers``, default the cores), at most ``MAX_SPARES``."""
+    else one per scheduler worker (``workers``, default the cores), at most ``MAX_SPARES``
+    (``SMALL_SPARES`` in the small memory profile)."""
     value = os.environ.get(SPARES_ENV, "").strip()
     if value.isdigit():
         return min(int(value), 16)
+    if memory_profile() == "small":
+        return SMALL_SPARES
     return max(0, min(workers or os.cpu_count() or 1, MAX_SPARES))
 
 
