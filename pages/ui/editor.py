@@ -49,7 +49,7 @@ def snippet_editor(code: str, *, key: str, notes: dict[int, str] | None = None,
     response = code_editor(
         code, lang="python", key=key, height=LINES_COMPACT if compact else LINES,
         response_mode=["blur"], allow_reset=True,
-        options={"showLineNumbers": True, "tabSize": 4, "wrap": False,
+        options={"showLineNumbers": True, "tabSize": 4, "wrap": compact,
                  "fontSize": 15 if compact else 13},
         props={"annotations": annotations, "markers": markers,
                "enableBasicAutocompletion": False},
