@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from explorer import render
 from explorer.commands import add_snippet_arguments, fail, read_snippet, run_job, write_output
 from explorer.graph import Graph
+from explorer.modes import draw
 
-HELP = "capture the graph of a snippet (torch autograd or its tf.function twin)"
-JOB = {"torch": "graph", "tf": "tf_graph"}
+HELP = ("capture the graph of a snippet (torch autograd, its tf.function twin, or one of "
+        "PyTorch's own graph modes: compile, export, torchscript)")
+JOB = {"torch": "graph", "tf": "tf_graph", "compile": "modes", "export": "modes",
+       "torchscript": "modes"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,14 +27,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     request = {"code": read_snippet(args.snippet), "seed": args.seed, "device": args.device}
+    if JOB[args.framework] == "modes":
+        request["mode"] = args.framework
     result = run_job(JOB[args.framework], request, args.timeout or None)
+    if result.get("status") == "unsupported" and (result.get("rewrite") or {}).get("graph"):
+        # torch.export refused; the graph is that of the same code written with torch.cond
+        print(f"torch.export refused: {result['message']} The graph below is of the "
+              "torch.cond / while_loop rewrite (python -m explorer graph --framework export "
+              "--format json on it gives the same).", file=sys.stderr)
+        result = {**result["rewrite"], "status": "ok"}
     if result.get("status") != "ok":
         return fail(result)
+    if JOB[args.framework] == "modes" and args.format != "json":
+        return _draw_mode(Graph.from_json(result["graph"]), args)
     if args.format == "json":
         write_output(Graph.from_json(result["graph"]).dumps(indent=1), args.output)
         return 0
     graph = Graph.from_json(result["graph"])
     dot = render.to_dot(graph, args.view)
+    if args.format == "dot":
+        write_output(dot, args.output)
+        return 0
+    try:
+        write_output(render.run_dot(dot, args.format), args.output)
+    except render.RenderError as err:
+        return fail({"message": str(err)})
+    return 0
+
+
+def _draw_mode(graph: Graph, args: argparse.Namespace) -> int:
+    """compile: its FX graphs with the breaks between them; export, TorchScript: the graph
+    with its branches (cond, while_loop, prim::If / prim::Loop blocks) below their op."""
+    dot = draw.to_dot(graph)
     if args.format == "dot":
         write_output(dot, args.output)
         return 0

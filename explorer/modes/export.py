@@ -1,0 +1,160 @@
+"""``torch.export`` beside eager: the exported program's graph where it exports; where it
+refuses, the reason in plain words and the same code rewritten with ``torch.cond`` /
+``while_loop`` (``cond_rewrite``), exported in its turn, its branches as subgraphs, checked
+against eager PyTorch on the original code.
+
+``forward`` is a function; export wants a module, so a wrapper holds the module-level
+``nn.Module``s as its submodules (their parameters keep the user's names: ``layer.weight``)."""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+
+import torch
+
+from explorer import snippet
+from explorer.modes import check, cond_rewrite, explain, fx, snippet_module
+
+MAX_REWRITES = 6  # refused statements rewritten, one after another
+
+
+class Wrapper(torch.nn.Module):
+    def __init__(self, program: snippet.Program) -> None:
+        super().__init__()
+        for name, module in program.modules():
+            self.add_module(name, module)
+        self._forward = program.forward
+
+    def forward(self, *args):
+        return self._forward(*args)
+
+
+@contextlib.contextmanager
+def quiet():
+    """torch.export logs symbolic-shape warnings, warns and prints its partial graph to
+    stderr when it refuses: not for users (the refusal is told in plain words)."""
+    logging.disable(logging.CRITICAL)  # torch's loggers set their own levels: all of them
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def export(program: snippet.Program) -> torch.export.ExportedProgram:
+    with quiet(), snippet_module(program.namespace):
+        return torch.export.export(Wrapper(program), program.args)
+
+
+def names(ep: torch.export.ExportedProgram, program: snippet.Program) -> dict[str, str]:
+    """Placeholder -> the user's name: parameters and buffers by path, inputs by argument."""
+    sig = ep.graph_signature
+    return {**sig.inputs_to_parameters, **sig.inputs_to_buffers,
+            **dict(zip(sig.user_inputs, program.arg_names))}
+
+
+def graph_of(ep: torch.export.ExportedProgram, program: snippet.Program) -> dict:
+    graph = fx.to_graph(ep.graph_module, "export", names(ep, program))
+    sig = ep.graph_signature
+    params = set(sig.inputs_to_parameters) | set(sig.inputs_to_buffers)
+    for node in graph.nodes:
+        if node.kind == "param" and node.id not in params:
+            node.kind = "input"  # a user input spelled like a parameter: an argument still
+    return graph.to_json()
+
+
+def _make(prog: snippet.Program):
+    """The exported module as the mode's callable; it runs on the program's own parameters
+    (the wrapper's submodules are the user's modules), so gradients reach the same leaves."""
+    ep = export(prog)
+    with quiet():
+        module = ep.module()
+    for name, value in Wrapper(prog).named_parameters():
+        _set(module, name, value)
+    return module
+
+
+def _set(module: torch.nn.Module, path: str, value: torch.nn.Parameter) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        module = getattr(module, part, None)
+        if module is None:
+            return
+    if leaf in getattr(module, "_parameters", {}):
+        module._parameters[leaf] = value
+
+
+def view(code: str, seed: int = 0, device: str = "cpu", export_code: str | None = None) -> dict:
+    """The export view: the program, or the refusal with the torch.cond rewrite exported.
+    ``export_code``: the user's edit of the rewrite, exported instead of ours."""
+    eager = check.run(code, seed, device)
+    program = snippet.load(code, seed=seed, device=device)
+    try:
+        ep = export(program)
+    except Exception as exc:
+        refusal = explain.failure("export", code, exc)
+    else:
+        return {"status": "ok", "mode": "export", "graph": graph_of(ep, program),
+                "ops": ops(ep), "check": check.against_eager(code, seed, device, _make, eager,
+                                                              constants=constants(program)),
+                "note": explain.EXPORT_NOTE}
+    result = {**refusal, "note": explain.EXPORT_NOTE}
+    rewritten, problem = (export_code, None) if export_code else _rewrite(code, refusal)
+    if problem:
+        return {**result, "rewrite_problem": problem}
+    result["cond_code"] = rewritten
+    try:
+        program = snippet.load(rewritten, seed=seed, device=device)
+        ep = export(program)
+    except snippet.SnippetError as err:
+        return {**result, "rewrite_problem": err.message}
+    except Exception as exc:
+        again = explain.failure("export", rewritten, exc)
+        snippet.compile_snippet(code)  # the user's code is the snippet again, for its lines
+        return {**result, "rewrite_problem": again["message"]}
+    snippet.compile_snippet(code)
+    return {**result, "rewrite": {"status": "ok", "graph": graph_of(ep, program), "ops": ops(ep),
+                                  "check": check.against_eager(code, seed, device, _make, eager,
+                                                               mode_code=rewritten,
+                                                               constants=constants(program))}}
+
+
+def _rewrite(code: str, refusal: dict) -> tuple[str | None, str | None]:
+    """Rewrite each refused statement in turn until the code exports (or cannot be helped)."""
+    text, line, done = code, refusal.get("line"), set()
+    for _ in range(MAX_REWRITES):
+        if line is None or line in done:
+            break
+        try:
+            text = cond_rewrite.rewrite(text, line)
+        except (cond_rewrite.CannotRewrite, SyntaxError) as err:
+            return None, str(err)
+        done.add(line)
+        try:
+            export(snippet.load(text))
+            return text, None
+        except snippet.SnippetError as err:
+            return None, err.message
+        except Exception as exc:
+            line = explain.failure("export", text, exc).get("line")
+    snippet.compile_snippet(code)
+    return text, None
+
+
+def constants(program: snippet.Program) -> tuple[str, ...]:
+    """Module-level tensors that require grad outside any nn.Module: export lifts them into
+    the program as constants (it warns "not properly registered as a parameter")."""
+    return tuple(name for name, value in program.namespace.items()
+                 if isinstance(value, torch.Tensor) and value.requires_grad)
+
+
+def ops(ep: torch.export.ExportedProgram) -> list[str]:
+    """The exported program's call_function targets, in graph order, subgraphs included."""
+    found = []
+    for gm in ep.graph_module.modules():
+        if isinstance(gm, torch.fx.GraphModule):
+            found.extend(fx.op_name(n) for n in gm.graph.nodes if n.op == "call_function")
+    return found
