@@ -128,7 +128,7 @@ def test_a_killed_worker_host_is_retried_once_on_the_other(hosts, replicas):
     from explorer.distributed.broker import key
 
     one = replicas[0]
-    ticket = one.submit("victim", "echo", {"code": "# long", "sleep": 4.0}, timeout=60)
+    ticket = one.submit("victim", "echo", {"code": "# long", "sleep": 2.5}, timeout=60)
     state = None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
