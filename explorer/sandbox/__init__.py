@@ -24,7 +24,12 @@ The API:
   ``message``; user errors carry ``line``, ``source_line``, ``hint``, ``error_type``; what
   the user's code printed is ``stdout``, warnings from libraries are ``warnings``.
 - ``scheduler()``: the process-wide ``Scheduler``; ``submit(session_id, job, request, *,
-  pool=None, gpu=False)`` returns a ``Ticket`` (position, records, result, stop, cancel).
+  pool=None, gpu=False)`` returns a ``Ticket`` (position, estimated_wait_s, records, result,
+  stop, cancel). Identical requests of a job the table names ``cacheable`` share one run
+  and later ones come from its result cache, marked ``cached`` (``cache``); the queue is
+  bounded by memory (``admission``); ``warm_up()`` also computes the table's ``precompute``
+  requests (the lessons). With ``$EXPLORER_REDIS``, runs go to worker hosts and the cache
+  is shared through Redis (``scale``, ``explorer.distributed``).
   A run is warm unless its caller asks for ``pool="cold"`` (``choose_pool("cold")``: the
   CLI's one-shot commands) or ``$EXPLORER_POOL`` says otherwise; a GPU run is asked for with
   ``gpu=True``.
