@@ -79,22 +79,23 @@ class GraphView:
 
 
 def caller_scope() -> dict:
-    """The namespace of the code that called the explorer (a notebook's globals): the
-    first frame outside this package."""
+    """The names of the code that called the explorer (a notebook's globals, and the locals
+    of a function that calls it): the first frame outside this package."""
     frame = inspect.currentframe()
     try:
         while frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] \
                 == "explorer":
             frame = frame.f_back
-        return dict(frame.f_globals) if frame is not None else {}
+        return {**frame.f_globals, **frame.f_locals} if frame is not None else {}
     finally:
         del frame
 
 
 def graph(y: Any, view: str = "auto", names: dict | None = None) -> GraphView:
     """The autograd graph behind ``y`` (a tensor, or a tuple of tensors). Leaves are named
-    from ``names`` (default: the caller's globals), as ``python -m explorer graph`` names a
-    snippet's: layers' parameters by path, a plain tensor that needs no grad as an input."""
+    from ``names`` (default: the caller's globals and locals), as ``python -m explorer
+    graph`` names a snippet's: layers' parameters by path, a plain tensor that needs no grad
+    as an input."""
     import torch
 
     from explorer import snippet, values

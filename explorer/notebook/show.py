@@ -24,10 +24,12 @@ def check(live_run: Any) -> dict:
     """The twin check of one live run, as the app's check JSON; a gap of the translator or
     of writing the code out is an error result, and the PyTorch side still stands."""
     from explorer import snippet
+    from explorer.twin import live
     from explorer.twin.check import compare  # imports TensorFlow
 
     try:
-        return compare(live_run.source.code, torch_run=live_run.torch_run)
+        return live.to_cell_lines(compare(live_run.source.code, torch_run=live_run.torch_run),
+                                  live_run.source.offset)
     except snippet.SnippetError as err:
         return err.to_json()
     except Exception as err:  # a gap in the translator: report it, keep the torch side

@@ -54,6 +54,7 @@ class Source:
     filename: str                # the file (a notebook cell) the executed path is traced in
     namespace: dict[str, Any]    # module-level name -> the live module or tensor it is
     built: list[str] = field(default_factory=list)  # the names the construction lines make
+    offset: int = 0              # lines the code is below the cell (see ``layout``)
 
 
 def _library(obj: Any) -> bool:
@@ -82,10 +83,20 @@ def function_piece(fn: types.FunctionType) -> Piece:
     return Piece(fn.__code__.co_filename, max(first, 1), textwrap.dedent("".join(lines)))
 
 
+def methods(cls: type) -> list[types.FunctionType]:
+    """The functions a class defines: plain, static and class methods, property getters."""
+    found = []
+    for value in vars(cls).values():
+        value = getattr(value, "__func__", getattr(value, "fget", value))
+        if isinstance(value, types.FunctionType):
+            found.append(value)
+    return found
+
+
 def class_piece(cls: type) -> Piece:
     """A class's source, found by a method's file and line (``inspect.getsource`` of a class
     fails for notebook cells in Python 3.11: ``__main__`` has no file)."""
-    codes = [v.__code__ for v in vars(cls).values() if isinstance(v, types.FunctionType)]
+    codes = [f.__code__ for f in methods(cls)]
     for code in codes:
         text = "".join(linecache.getlines(code.co_filename))
         try:
@@ -187,7 +198,7 @@ class _Collector:
             return
         if isinstance(obj, type):
             self.pieces[id(obj)] = class_piece(obj)
-            functions = [v for v in vars(obj).values() if isinstance(v, types.FunctionType)]
+            functions = methods(obj)
             for base in obj.__mro__[1:]:
                 if _user_code(base):
                     self.code(base)
@@ -231,21 +242,47 @@ class _Collector:
         self.namespace[name] = value
 
 
-def layout(pieces: list[Piece], filename: str) -> tuple[list[str], list[str]]:
-    """The pieces of ``filename`` at their own lines (blank lines between), then the others;
-    and the first part alone (the executed path reads it against the cell's lines)."""
-    lines: list[str] = []
-    rest = []
-    for piece in sorted(pieces, key=lambda p: (p.filename != filename, p.first)):
-        if piece.filename == filename and piece.first > len(lines):
-            lines += [""] * (piece.first - 1 - len(lines))
-            lines += piece.text.splitlines()
-        else:
-            rest.append(piece)
-    view = list(lines)
-    for piece in rest:
+def layout(pieces: list[Piece], filename: str, header: str) -> tuple[list[str], str, int]:
+    """``header`` (the imports, one line) first, then the pieces of ``filename`` at their own
+    lines, then the others; the first part alone, at the cell's lines (the executed path
+    reads it); and by how many lines the code is below the cell: 0 where the header fits
+    above the first piece, 1 where that piece starts the cell (``to_cell_lines``)."""
+    same = sorted((p for p in pieces if p.filename == filename), key=lambda p: p.first)
+    offset = 1 if same and same[0].first <= 1 else 0
+    lines, view, rest = [header], [], [p for p in pieces if p.filename != filename]
+    for piece in same:
+        if piece.first + offset <= len(lines):  # inside one already placed: not again
+            continue
+        view += [""] * (piece.first - 1 - len(view)) + piece.text.splitlines()
+        lines += [""] * (piece.first + offset - 1 - len(lines)) + piece.text.splitlines()
+    for piece in sorted(rest, key=lambda p: (p.filename, p.first)):
         lines += ["", ""] + piece.text.splitlines()
-    return lines, view
+    return lines, "\n".join(view) + "\n", offset
+
+
+def to_cell_lines(result: dict, offset: int) -> dict:
+    """A check result about the written-out code, with its lines as the cell's own."""
+    if not offset:
+        return result
+
+    def back(line: Any) -> Any:
+        return line - offset if isinstance(line, int) and line > offset else line
+
+    out = dict(result)
+    if isinstance(result.get("line"), int):
+        out["line"] = back(result["line"])
+        out["message"] = str(result.get("message", "")).replace(
+            f"line {result['line']}", f"line {out['line']}", 1)
+    if result.get("missing"):
+        out["missing"] = [{**item, "line": back(item.get("line"))} for item in result["missing"]]
+    stack = [out["graph"]] if out.get("graph") else []
+    while stack:
+        graph = stack.pop()
+        for node in graph.get("nodes", []):
+            if "line" in node.get("attrs", {}):
+                node["attrs"]["line"] = back(node["attrs"]["line"])
+        stack.extend(graph.get("subgraphs", {}).values())
+    return out
 
 
 def traced_file(target: Any) -> str:
@@ -272,12 +309,13 @@ def write_out(target: Any, arg_names: list[str], module_name: str = "model",
     else:
         raise LiveError(f"show() takes a function or an nn.Module, not {type(target).__name__}.")
     filename = main.filename if main else traced_file(target)
-    lines, view = layout(list(collect.pieces.values()), filename)
-    tail = ["", "", *collect.imports, "", *collect.lines]
+    lines, view, offset = layout(list(collect.pieces.values()), filename,
+                                 "; ".join(collect.imports))
+    tail = ["", "", *collect.lines]
     if call != "forward" or isinstance(target, torch.nn.Module):
         tail += ["", "", f"def forward({params}):", f"    return {call}({params})"]
     code = "\n".join(lines + tail) + "\n"
-    source = Source(code, "\n".join(view) + "\n", filename, collect.namespace)
+    source = Source(code, view, filename, collect.namespace, offset=offset)
     source.built = [line.split(" = ", 1)[0] for line in collect.lines
                     if line.split(" = ", 1)[0] in collect.namespace]
     if check:
