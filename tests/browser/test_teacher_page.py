@@ -216,7 +216,9 @@ def test_the_projector_layout_shows_code_and_both_graphs_at_1280x720(browser, ap
             page.get_by_role("button", name="SVG").nth(1).click()
         text = open(svg.value.path()).read()
         assert "<symbol" in text and "<text" not in text  # letters drawn as paths
-        (ARTIFACTS / "teacher_download_sizes.txt").write_text(f"tf.function PNG {width}x{height}\n")
+        (ARTIFACTS / "teacher_projector.txt").write_text(
+            f"graphs at 1280x720: {[(round(b['width']), round(b['height'])) for b in boxes]}\n"
+            f"tf.function PNG {width}x{height}\n")
     finally:
         context.close()
 
@@ -230,3 +232,19 @@ def test_no_button_over_the_code_of_a_long_lesson(page, app_url):
     assert frame.locator("button").count() == 0
     page.locator("iframe[title*=code_editor]").first.screenshot(
         path=str(ARTIFACTS / "teacher_long_lesson_editor.png"))
+
+
+def test_the_node_inspector_shows_an_op_nodes_value(page, app_url):
+    """The README promises values: an op node's forward output (its attrs.value, from the
+    capture's origin of each node), shown in the details table once the node is clicked."""
+    page.goto(app_url)
+    viewers = page.locator(".gx-svg")
+    wait_for_graphs(page)
+    viewers.nth(0).locator("g.node", has_text="AddmmBackward0").first.click()
+    settle(page)
+    details = page.get_by_test_id("stTable").first
+    details.wait_for()
+    text = details.inner_text()
+    assert "AddmmBackward0" in text
+    assert re.search(r"value\s+\[-?\d", text), text
+    details.screenshot(path=str(ARTIFACTS / "teacher_op_value.png"))
