@@ -70,8 +70,6 @@ class Execution:
 
     def to_json(self) -> dict:
         graph = self.graph.to_json() if self.graph else None
-        if graph is not None and self.record is not None:
-            graph.update(self.record.to_json())
         result = {"status": "ok", "graph": graph,
                   "timings": self.timings, "device": str(self.program.device)}
         if self.backward_error:

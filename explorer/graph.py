@@ -64,6 +64,11 @@ class Graph:
     output: dict[str, Any] = field(default_factory=dict)
     # torch.compile's breaks between its FX graphs (``[{"line", "reason"}]``); None elsewhere
     graph_breaks: list[dict] | None = None
+    # torch (define-by-run): the executed-line steps of forward in order (``[{"line",
+    # "module"}]``; a node's ``attrs.step`` indexes it) and the module calls by path
+    # (``{"type", "in", "out", "calls"}``); None where the framework has none
+    steps: list[dict] | None = None
+    modules: dict[str, dict] | None = None
 
     # -- access -------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
@@ -92,8 +97,9 @@ class Graph:
                 "edges": [edge.to_json() for edge in self.edges],
                 "subgraphs": {name: sub.to_json() for name, sub in self.subgraphs.items()},
                 "output": self.output}
-        if self.graph_breaks is not None:
-            data["graph_breaks"] = self.graph_breaks
+        for key in ("graph_breaks", "steps", "modules"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
         return data
 
     def dumps(self, indent: int | None = None) -> str:
@@ -107,7 +113,8 @@ class Graph:
                    subgraphs={name: cls.from_json(sub)
                               for name, sub in (data.get("subgraphs") or {}).items()},
                    output=dict(data.get("output") or {}),
-                   graph_breaks=data.get("graph_breaks"))
+                   graph_breaks=data.get("graph_breaks"), steps=data.get("steps"),
+                   modules=data.get("modules"))
 
     @classmethod
     def loads(cls, text: str) -> Graph:
@@ -142,6 +149,23 @@ class Graph:
             raise ValueError(f"graph has a cycle through {left[:5]}")
         return order
 
+    def _origin_problems(self, node: Node) -> list[str]:
+        """An op's ``attrs.line`` is a line number, its ``step`` one of ``steps`` and its
+        ``module`` one of ``modules`` (where the graph has them)."""
+        problems = []
+        attrs = node.attrs
+        line = attrs.get("line")
+        if line is not None and not (isinstance(line, int) and line > 0):
+            problems.append(f"node {node.id!r} has line {line!r}, not a positive int")
+        step = attrs.get("step")
+        if step is not None and self.steps is not None and not (
+                isinstance(step, int) and 0 <= step < len(self.steps)):
+            problems.append(f"node {node.id!r} has step {step!r} outside the run's steps")
+        module = attrs.get("module")
+        if module is not None and self.modules is not None and module not in self.modules:
+            problems.append(f"node {node.id!r} names unknown module {module!r}")
+        return problems
+
     def lint(self) -> list[str]:
         """Every way this graph is not well formed; an empty list means it is."""
         problems: list[str] = []
@@ -161,6 +185,7 @@ class Graph:
             for name in node.attrs.get("subgraphs", {}).values():
                 if name not in self.subgraphs:
                     problems.append(f"node {node.id!r} links missing subgraph {name!r}")
+            problems.extend(self._origin_problems(node))
         edge_set: set[Edge] = set()
         for edge in self.edges:
             for end in (edge.src, edge.dst):

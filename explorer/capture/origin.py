@@ -63,10 +63,6 @@ class Record:
         if tag.value is not None:
             attrs["value"] = tag.value
 
-    def to_json(self) -> dict:
-        """The graph JSON's top-level ``steps`` and ``modules``."""
-        return {"steps": self.steps, "modules": self.modules}
-
 
 def _shapes(obj: Any) -> list[list[int]]:
     return [list(t.shape) for t in tree_leaves(obj) if isinstance(t, torch.Tensor)]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from explorer.capture import tf_origin
 from explorer.graph import Edge, Graph, Namer, Node
 
 VALUE_PREVIEW = 16
@@ -198,9 +199,11 @@ def capture(concrete: Any, input_names: list[str], variables: list[tuple[Any, st
             source_file: str | None = None) -> Graph:
     """The graph of ``concrete`` (a ConcreteFunction). ``input_names`` name its tensor
     arguments in order; ``variables`` pairs each captured tf.Variable with its torch path.
-    With ``source_file``, each op made by a line of that file records it as ``attrs["line"]``
-    (AutoGraph maps its generated code back to the source in op tracebacks), so the page can
-    tell which ``if`` became which ``If``.
+    With ``source_file``, each op made by a line of that file, in the function and in its
+    branches and bodies, records it as ``attrs["line"]`` (AutoGraph maps its generated code
+    back to the source in op tracebacks), so the page can tell which ``if`` became which
+    ``If``; an op made inside a twin module call records its torch path as ``attrs["module"]``
+    (``tf_origin``).
 
     Capture before taking gradients through the function: TensorFlow then rewrites its
     branch functions to also return the intermediates the gradient needs."""
@@ -217,8 +220,6 @@ def capture(concrete: Any, input_names: list[str], variables: list[tuple[Any, st
         node.id = builder.ids[name] = namer.name(node.label)
         builder.graph.nodes.append(node)
     _add_ops(builder, graph_def.node)
-    if source_file:
-        _source_lines(builder, func_graph, source_file)
     for tensor in func_graph.outputs:
         out_id = namer.name("output")
         builder.graph.nodes.append(Node(
@@ -227,16 +228,9 @@ def capture(concrete: Any, input_names: list[str], variables: list[tuple[Any, st
             dtype=tensor.dtype.name))
         builder.add_edge(tensor.op.name, out_id)
     _link_functions(builder, library)
+    if source_file:
+        tf_origin.annotate(builder.graph, func_graph, builder.ids, source_file)
     return builder.graph
-
-
-def _source_lines(builder: _Builder, func_graph: Any, source_file: str) -> None:
-    nodes = builder.graph.by_id()
-    for op in func_graph.get_operations():
-        node = nodes.get(builder.ids.get(op.name, op.name))
-        lines = [frame.lineno for frame in op.traceback if frame.filename == source_file]
-        if node is not None and node.kind == "op" and lines:
-            node.attrs["line"] = lines[-1]
 
 
 def set_outputs(graph: Graph, outputs: list[Any]) -> None:

@@ -270,6 +270,8 @@ def capture(outputs: list[torch.Tensor], leaves: Iterable[Leaf],
     ops = [n for n in state.nodes.values() if n.kind == "op"]
     # Leaves, then ops in forward order, then outputs: a topological order.
     graph.nodes = [state.nodes[i] for i in leaf_ids] + ops + [state.nodes[i] for i in output_ids]
+    if record is not None:
+        graph.steps, graph.modules = record.steps, record.modules
     summaries = [value_summary(o) for o in outputs]
     graph.output = summaries[0] if len(summaries) == 1 else {"items": summaries}
     return graph

@@ -15,6 +15,7 @@ from typing import Any
 
 import tensorflow as tf
 
+from explorer.capture import tf_origin
 from explorer.twin import lib_ops
 
 do_not_convert = tf.autograph.experimental.do_not_convert
@@ -130,7 +131,9 @@ class Module(tf.Module):
         self.training = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        # the ops it makes while traced learn the torch path of this module (attrs.module)
+        return tf_origin.claim(self.__dict__.get("_explorer_path"),
+                               lambda: self.forward(*args, **kwargs))
 
     def train(self, mode: bool = True) -> Module:
         for module in (self, *self.submodules):

@@ -88,6 +88,7 @@ def load_tf(text: str, torch_run: TorchRun, seed: int = 0) -> TfRun:
             module = twin_paths.get(namespace, path)
             if isinstance(module, twin_lib.Module):
                 module.training = training
+                module.__dict__.setdefault("_explorer_path", path)  # its ops' attrs.module
     with tf.device(CPU):
         run.inputs = values.map_leaves(torch_run.args, lambda v: isinstance(v, np.ndarray),
                                        tf.constant)
