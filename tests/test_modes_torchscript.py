@@ -1,0 +1,99 @@
+"""TorchScript's view against torch.jit itself: the scripted graph's nodes and blocks as
+torch.jit.script gives them here, the deprecation told, the trace's TracerWarning at the
+user's line, and the trace's replays against the branch each input takes."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from explorer import lessons, snippet
+from explorer.graph import Graph
+from explorer.modes import torchscript
+
+RUNNABLE = [lesson for lesson in lessons.all_lessons() if not lesson.teaches_error]
+
+LOOP = '''import torch
+
+
+def inputs():
+    return (torch.randn(3, requires_grad=True) * 4,)
+
+
+def forward(x):
+    h = x
+    while h.norm() > 1:
+        h = h * 0.5
+    return h.sum()
+'''
+
+
+def line_of(code: str, text: str) -> int:
+    return next(i for i, line in enumerate(code.splitlines(), 1) if text in line)
+
+
+def kinds(block) -> list[str]:
+    return [n.kind() for n in block.nodes()]
+
+
+def test_the_if_is_a_prim_if_with_torchs_own_blocks() -> None:
+    code = lessons.default().code
+    view = torchscript.view(code)
+    assert view["deprecated"] is True and "deprecated" in view["script"]["deprecation"]
+    graph = Graph.from_json(view["script"]["graph"])
+    assert graph.lint() == []
+    scripted = torch.jit.script(snippet.load(code).forward)
+    assert [n.op for n in graph.nodes if n.kind in ("op", "const")] == kinds(scripted.graph)
+    node = next(n for n in graph.nodes if n.op == "prim::If")
+    assert node.attrs["line"] == line_of(code, "if x.sum() > 0")
+    torch_if = next(n for n in scripted.graph.nodes() if n.kind() == "prim::If")
+    blocks = list(torch_if.blocks())
+    for role, block in zip(("then_block", "else_block"), blocks):
+        sub = graph.subgraphs[node.attrs["subgraphs"][role]]
+        assert [n.op for n in sub.nodes if n.kind == "op"] == kinds(block)
+    assert view["script"]["check"]["equivalent"] is True
+
+
+def test_a_while_on_a_tensor_is_a_prim_loop() -> None:
+    view = torchscript.view(LOOP)
+    graph = Graph.from_json(view["script"]["graph"])
+    loop = next(n for n in graph.nodes if n.op == "prim::Loop")
+    body = graph.subgraphs[loop.attrs["subgraphs"]["body"]]
+    assert "aten::mul" in [n.op for n in body.nodes]
+    assert "aten::norm" in [n.op for n in body.nodes]  # the test runs again in the body
+    assert view["script"]["check"]["equivalent"] is True
+
+
+def test_the_trace_warns_at_the_if_and_replays_one_path() -> None:
+    code = lessons.default().code
+    view = torchscript.view(code, input_seeds=(1, 2, 3, 4))
+    trace = view["trace"]
+    line = line_of(code, "if x.sum() > 0")
+    assert any(w["line"] == line and "Python boolean" in w["message"] for w in trace["warnings"])
+    assert not any(n["op"] == "prim::If" for n in trace["graph"]["nodes"])
+    program = snippet.load(code)
+    base = bool(program.args[0].sum() > 0)
+    for replay in trace["replays"]:
+        snippet.seed_everything(replay["input_seed"])
+        arm = bool(program.namespace["inputs"]()[0].sum() > 0)
+        assert replay["same_as_eager"] == (arm == base), replay
+
+
+def test_a_global_tensor_is_a_readable_reason_at_its_line() -> None:
+    code = lessons.get("while_loop").code
+    view = torchscript.view(code)
+    line = line_of(code, "h = h * shrink")
+    for part in (view["script"], view["trace"]):
+        assert part["status"] == "unsupported" and part["line"] == line
+        assert part["message"].startswith(f"line {line}: `h = h * shrink`")
+    assert view["status"] == "unsupported"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", RUNNABLE, ids=lambda lesson: lesson.name)
+def test_every_lesson_scripts_traces_or_says_why(lesson) -> None:
+    view = torchscript.view(lesson.code)
+    for part in (view["script"], view["trace"]):
+        if part["status"] == "ok":
+            assert Graph.from_json(part["graph"]).lint() == []
+        else:
+            assert part["message"] and "Traceback" not in part["message"]
