@@ -22,10 +22,12 @@ if not report["runs_user_code"]:
     st.error("User code is refused here: missing " + ", ".join(report["missing"]))
 
 st.subheader("Sandbox layers")
-st.caption("Each run is a fresh process, used once, confined by the kernel.")
+st.caption("Each run is a fresh process, used once, confined by the kernel. Profile: **"
+           + report["profile"] + "**: " + doctor.PROFILES[report["profile"]] + ".")
 # tables, not dataframes: they wrap the long descriptions instead of cutting them off
 st.table([{"layer": name, "works": "yes" if layer["works"] else "MISSING",
-           "what": layer["detail"]} for name, layer in report["layers"].items()],
+           "required": "yes" if name in report["required"] else "no",
+           "what it stops": layer["detail"]} for name, layer in report["layers"].items()],
          hide_index=True)
 
 st.subheader("Checks from inside a worker")
@@ -34,6 +36,10 @@ st.table([{"check": name, "passed": "yes" if item["ok"] else "FAILED",
          hide_index=True)
 
 st.subheader("Limits of one run")
+st.caption(f"Memory profile: **{report['memory_profile']}**"
+           + (" (one spare worker, less memory per run: a small host)"
+              if report["memory_profile"] == "small" else " (`EXPLORER_MEMORY=small` for a "
+              "host of 1 to 3 GB)"))
 st.dataframe([{"job": job, **values} for job, values in report["limits"].items()],
              hide_index=True)
 

@@ -5,7 +5,7 @@ with ENOSYS so that glibc falls back to ``clone``), optionally as another uid. T
 for the whole process tree the command starts (seccomp filters are inherited and cannot be
 removed).
 
-    python scripts/without_namespaces.py [--user UID:GID] -- COMMAND [ARG...]
+    python scripts/without_namespaces.py [--user UID:GID] [--also-refuse CALL] -- COMMAND...
 
 Used by tests/test_hosting_no_namespaces.py; by hand, it shows what a hosted server's About
 page would say: ``python scripts/without_namespaces.py -- .venv/bin/python -m explorer doctor``.
@@ -23,11 +23,14 @@ CLONE_NEW = {"CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000,
              "CLONE_NEWNET": 0x40000000, "CLONE_NEWTIME": 0x00000080}
 
 
-def refuse_namespaces() -> None:
-    """Load the filter into this process (and every process it will start)."""
+def refuse_namespaces(also: list[str] = ()) -> None:
+    """Load the filter into this process (and every process it will start); the calls in
+    ``also`` fail with ENOSYS too (a host whose kernel lacks them: Landlock's, say)."""
     import pyseccomp as sc
 
     rules = sc.SyscallFilter(sc.ALLOW)
+    for name in also:
+        rules.add_rule(sc.ERRNO(errno.ENOSYS), name)
     for name in ("unshare", "setns"):
         rules.add_rule(sc.ERRNO(errno.EPERM), name)
     for flag in CLONE_NEW.values():
@@ -42,13 +45,15 @@ def refuse_namespaces() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--user", help="UID:GID to run the command as (from root)")
+    parser.add_argument("--also-refuse", action="append", default=[], metavar="SYSCALL",
+                        help="a system call to refuse too, with ENOSYS (repeatable)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] \
         else args.command
     if not command:
         parser.error("no command")
-    refuse_namespaces()
+    refuse_namespaces(args.also_refuse)
     if args.user:
         uid, _, gid = args.user.partition(":")
         os.setgroups([])

@@ -49,7 +49,6 @@ NOBODY = (65534, 65534)
 LESSONS = [lesson for lesson in lessons.all_lessons()]
 NAMES = [*HOSTILE.CASES, *hosting_corpus.SAME_UID, *HOSTILE.FAULTS]
 
-pytestmark = pytest.mark.slow
 
 
 def debian_venv() -> Path:
@@ -87,6 +86,37 @@ def start(as_root: bool, out: Path) -> dict:
     return json.loads((out / "results.json").read_text())
 
 
+def doctor(*refuse: str) -> subprocess.CompletedProcess:
+    """``python -m explorer doctor`` (a cold worker) in strict mode under the filter."""
+    also = [arg for call in refuse for arg in ("--also-refuse", call)]
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "without_namespaces.py"), *also, "--",
+         sys.executable, "-m", "explorer", "doctor"], cwd=REPO, capture_output=True,
+        text=True, timeout=120, env={**os.environ, "EXPLORER_SANDBOX": "strict"})
+
+
+def test_doctor_names_the_profile_and_the_layers_that_hold():
+    done = doctor()
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "profile: no namespaces" in out
+    assert "MISSING  namespaces: not available: [Errno 1] unshare" in out
+    assert out.count("(not required)") >= 3  # oom, pid namespace, namespaces, ...
+    for layer in ("private temp", "process limit", "landlock", "seccomp", "no_new_privs"):
+        line = next(line for line in out.splitlines() if line.strip().split("  ")[-1]
+                    .startswith(f"{layer}:") or f"  {layer}: " in line)
+        assert line.lstrip().startswith("works"), line
+    assert out.rstrip().endswith("user code: runs")
+
+
+def test_strict_mode_refuses_when_a_layer_of_the_profile_does_not_work():
+    """A kernel without Landlock (its calls refused with ENOSYS): strict mode refuses."""
+    done = doctor("landlock_create_ruleset")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "MISSING  landlock: not available" in done.stdout
+    assert "user code: REFUSED (strict mode, missing: landlock)" in done.stdout
+
+
 @pytest.fixture(scope="module", params=["root", "unprivileged"])
 def hosted(request):
     as_root = request.param == "root"
@@ -100,12 +130,14 @@ def hosted(request):
         shutil.rmtree(out, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_the_filter_refuses_every_namespace(hosted):
     """Without this, the rest would test a host that has namespaces."""
     assert hosted["namespaces_refused"] == {"user": 1, "mount": 1, "pid": 1, "net": 1}
     assert (hosted["uid"] == 0) == (hosted["as"] == "root")
 
 
+@pytest.mark.slow
 def test_strict_mode_takes_the_no_namespaces_profile(hosted):
     from explorer.sandbox.report import REQUIRED_WITHOUT_NAMESPACES, required
 
@@ -120,6 +152,7 @@ def test_strict_mode_takes_the_no_namespaces_profile(hosted):
     assert shared == (hosted["as"] == "unprivileged")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_hostile_snippet_is_contained(hosted, name):
     result = hosted["results"][name]
@@ -129,6 +162,7 @@ def test_hostile_snippet_is_contained(hosted, name):
     assert name not in hosted["written_outside"]
 
 
+@pytest.mark.slow
 def test_nothing_escaped_the_whole_corpus(hosted):
     assert hosted["connections"] == 0            # TCP, UNIX, abstract UNIX
     assert hosted["template_alive"]              # no signal reached the template
@@ -140,6 +174,7 @@ def test_nothing_escaped_the_whole_corpus(hosted):
     assert hosted["spares_ready"] and served["spare"] >= 2 and served["forked"] >= 1, served
 
 
+@pytest.mark.slow
 def test_same_uid_neighbours_are_out_of_reach(hosted):
     """/proc of the server, the template and the pids around the worker's own: none read,
     none signalled."""
@@ -152,6 +187,7 @@ def test_same_uid_neighbours_are_out_of_reach(hosted):
         assert result["blocked"] == "file" and "temporary folder" in result["message"], result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.name for lesson in LESSONS])
 def test_lesson_draws_its_graphs(hosted, lesson):
     result = hosted["results"][f"lesson:{lesson.name}"]

@@ -286,6 +286,34 @@ st.navigation([st.Page({str(root / 'pages' / 'about.py')!r}, title="About this s
     assert set(layers_shown["works"]) == {"yes"}
     assert set(app.table[1].value["passed"]) == {"yes"}
     assert any("Relaxed mode" in w.value for w in app.warning)
+    required = dict(zip(layers_shown["layer"], layers_shown["required"], strict=True))
+    assert {name for name, needed in required.items() if needed == "yes"} == set(REQUIRED)
+    assert any("Profile: **namespaces**" in c.value for c in app.caption)
+
+
+def _layers(names: tuple[str, ...], broken: str | None = None) -> Report:
+    report = Report()
+    for name in names:
+        report.add(name, name != broken, "detail")
+    return report
+
+
+def test_strict_mode_holds_each_profile_to_its_own_layers():
+    """Without namespaces (a report with "private temp"), the layers that stand in for them
+    are required and the namespaces are not; a report of the namespaces profile needs those."""
+    from explorer.sandbox.report import REQUIRED_WITHOUT_NAMESPACES
+
+    stand_ins = _layers(("namespaces", "pid namespace"), broken="namespaces")
+    stand_ins["pid namespace"]["works"] = False
+    for name in REQUIRED_WITHOUT_NAMESPACES:
+        stand_ins.add(name, True, "detail")
+    assert stand_ins.missing() == [] and worker.refusal(stand_ins, "strict") is None
+    stand_ins.add("process limit", False, "could not set RLIMIT_NPROC")
+    assert stand_ins.missing() == ["process limit"]
+    assert "process limit" in worker.refusal(stand_ins, "strict")["message"]
+    assert _layers(REQUIRED, broken="namespaces").missing() == ["namespaces"]
+    assert set(REQUIRED_WITHOUT_NAMESPACES) - set(REQUIRED) == {"private temp",
+                                                                "process limit"}
 
 
 # -- spare workers: forked, confined and warmed up before their request ----------------------

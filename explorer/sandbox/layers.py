@@ -57,7 +57,11 @@ def read_paths() -> list[str]:
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(PACKAGE_DIR), *SYSTEM_READ}
     for entry in sys.path:
         path = Path(entry or ".").resolve()
-        if path.is_dir() and path != REPO_DIR and path not in REPO_DIR.parents:
+        try:  # a uid without Landlock's read right (no Landlock) may not see a private home
+            folder = path.is_dir()
+        except OSError:
+            continue
+        if folder and path != REPO_DIR and path not in REPO_DIR.parents:
             paths.add(str(path))
     own_proc = os.getpid() == 1  # our own /proc shows only this worker
     paths.update(["/proc"] if own_proc else ["/proc/self", "/proc/cpuinfo", "/proc/meminfo"])
