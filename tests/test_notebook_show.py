@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import explorer
-from explorer import twin
+from explorer import execution, twin
 from explorer.twin import live
 from tests.conftest import SNIPPETS
 
@@ -36,6 +36,8 @@ def ops(graph_json):
 
 @pytest.mark.parametrize("name", ["example_if_twice.py", "capture_module.py"])
 def test_show_checks_as_the_apps_twin_of_the_same_snippet(name):
+    """Same verdict, static graph, outputs and gradients; and the torch graph's nodes carry
+    the same line and module as the app's run of the snippet tags them with."""
     path = SNIPPETS / name
     module, args = as_module(path)
     shown = explorer.show(module.forward, *args)
@@ -47,6 +49,9 @@ def test_show_checks_as_the_apps_twin_of_the_same_snippet(name):
     assert shown.twin["tf"]["output"]["value"] == pytest.approx(app["tf"]["output"]["value"])
     assert [(g["name"], g["close"]) for g in shown.twin["grads"]] == \
         [(g["name"], g["close"]) for g in app["grads"]]
+    engine = execution.execute(path.read_text(), seed=0).graph  # the app's run of the snippet
+    assert [(n.id, n.attrs.get("line"), n.attrs.get("module")) for n in shown.torch.graph.nodes] \
+        == [(n.id, n.attrs.get("line"), n.attrs.get("module")) for n in engine.nodes]
     page = shown._repr_html_()
     assert page.count("<svg") >= 2 and "Outputs and gradients agree" in page
     assert "Executed path" in page and "Leaf gradients" in page

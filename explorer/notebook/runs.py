@@ -13,12 +13,14 @@ import inspect
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from explorer import dropout, execution, snippet, values
+from explorer.capture import origin
 from explorer.capture.torch import capture
 from explorer.executed import LineTracer
 from explorer.twin import live, torch_side
@@ -106,10 +108,13 @@ def _restore(before: execution.Snapshot, program: snippet.Program) -> None:
 
 
 def _forward(program: snippet.Program, tracer: LineTracer | None, identity: bool,
-             ) -> tuple[list[torch.Tensor], bool, float]:
+             ) -> tuple[list[torch.Tensor], bool, float, origin.Record | None]:
+    """Forward on the live objects; with ``tracer``, seen by it, and each Node tagged with
+    its line (of the cell), module and step (``origin.record``), as a snippet's run is."""
     previous = sys.gettrace()
     start = time.perf_counter()
-    with (dropout.as_identity() if identity else dropout.watch()) as seen:
+    with (dropout.as_identity() if identity else dropout.watch()) as seen, \
+            origin.record(program.namespace, tracer) if tracer else nullcontext() as record:
         try:
             if tracer is not None:
                 sys.settrace(tracer)
@@ -118,7 +123,7 @@ def _forward(program: snippet.Program, tracer: LineTracer | None, identity: bool
             if tracer is not None:
                 sys.settrace(previous)
     program.outputs = snippet.output_tensors(result, program.forward)  # what backward takes
-    return program.outputs, seen.ran, time.perf_counter() - start
+    return program.outputs, seen.ran, time.perf_counter() - start, record
 
 
 def run(target: Any, args: tuple, kwargs: dict, scope: dict | None = None, *,
@@ -143,9 +148,10 @@ def run(target: Any, args: tuple, kwargs: dict, scope: dict | None = None, *,
                               arg_names=names, device=device, seed=0)
     tracer = LineTracer(source.filename)
     before = execution.snapshot(program) if backward else None
-    outputs, ran, forward_s = _forward(program, tracer, identity=False)
-    drawn = capture(outputs, program.leaves())
-    done = execution.Execution(program, outputs, drawn, {"forward_s": forward_s}, ran, before)
+    outputs, ran, forward_s, record = _forward(program, tracer, identity=False)
+    drawn = capture(outputs, program.leaves(), record)
+    done = execution.Execution(program, outputs, drawn, {"forward_s": forward_s}, ran, before,
+                               record=record)
     result = LiveRun(source, done, tracer.to_json(), problem=problem)
     if not backward:
         return result
