@@ -135,3 +135,39 @@ def test_a_module_that_cannot_be_written_out_says_why_and_keeps_the_torch_graph(
     shown = explorer.show(NeedsArgument(3), torch.randn(1, 3))
     assert shown.twin["status"] == "error" and "'n'" in shown.twin["message"]
     assert shown.torch.graph.count("op") > 0 and "<svg" in shown._repr_html_()
+
+
+CELL = '''def forward(x):
+    return Square.apply(x * w).sum()
+
+
+class Square(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * x * grad
+'''
+
+
+def test_a_cell_that_starts_with_the_function_keeps_its_own_line_numbers(tmp_path):
+    """Line 1 of the cell leaves no room for the imports above it: the written-out code is
+    a line lower, and the lesson still names the cell's line 5 (the class, as the app
+    names it)."""
+    path = tmp_path / "cell.py"
+    path.write_text(CELL)
+    scope = {"torch": torch, "w": torch.ones(3, requires_grad=True), "__name__": "__main__"}
+    exec(compile(CELL, str(path), "exec"), scope)
+    source = live.write_out(scope["forward"], ["x"])
+    assert source.offset == 1 and source.code.splitlines()[2] == CELL.splitlines()[1]
+    shown = explorer.show(scope["forward"], torch.randn(3))
+    assert shown.twin["status"] == "no-twin" and shown.twin["reason"] == "autograd_function"
+    assert shown.twin["line"] == 5 and shown.twin["message"].startswith(
+        "No TensorFlow twin: line 5 uses a custom torch.autograd.Function (class Square)")
+    assert shown.twin["source_line"] == CELL.splitlines()[4]
+    assert [m["line"] for m in shown.twin["missing"]] == [5]
+    assert [b.line for b in shown.branches if b.kind == "call"] == [1, 7, 12]
