@@ -38,27 +38,13 @@ def main(args: argparse.Namespace) -> int:
         result = {**result["rewrite"], "status": "ok"}
     if result.get("status") != "ok":
         return fail(result)
-    if JOB[args.framework] == "modes" and args.format != "json":
-        return _draw_mode(Graph.from_json(result["graph"]), args)
     if args.format == "json":
         write_output(Graph.from_json(result["graph"]).dumps(indent=1), args.output)
         return 0
     graph = Graph.from_json(result["graph"])
-    dot = render.to_dot(graph, args.view)
-    if args.format == "dot":
-        write_output(dot, args.output)
-        return 0
-    try:
-        write_output(render.run_dot(dot, args.format), args.output)
-    except render.RenderError as err:
-        return fail({"message": str(err)})
-    return 0
-
-
-def _draw_mode(graph: Graph, args: argparse.Namespace) -> int:
-    """compile: its FX graphs with the breaks between them; export, TorchScript: the graph
-    with its branches (cond, while_loop, prim::If / prim::Loop blocks) below their op."""
-    dot = draw.to_dot(graph)
+    # PyTorch's modes: compile's FX graphs with the breaks between them; export's and
+    # TorchScript's graph with its branches (cond, prim::If blocks) below their op
+    dot = draw.to_dot(graph) if JOB[args.framework] == "modes" else render.to_dot(graph, args.view)
     if args.format == "dot":
         write_output(dot, args.output)
         return 0
