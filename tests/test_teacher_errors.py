@@ -111,7 +111,7 @@ def test_a_timeout_message_is_unchanged_by_the_shared_wording():
 def test_a_shell_command_from_the_snippet_is_refused_at_its_line():
     """The audit hook the worker installs, called as the interpreter calls it, from a frame
     of the user's code (os.system's own frame is C, so the caller is the snippet)."""
-    code = "def forward(hook):\n    x = 1\n    hook('os.system', ('ls',))\n"
+    code = "def forward(hook):\n    x = 1\n    hook('os.system', (b'ls',))\n"
     scope: dict = {}
     exec(compile(code, snippet.SNIPPET_FILE, "exec"), scope)
     with pytest.raises(PermissionError) as err:

@@ -140,7 +140,7 @@ PROGRAM_EVENTS = ("os.system", "os.exec", "os.posix_spawn", "os.spawn", "subproc
 NO_PROGRAMS = ("shell commands and other programs are not run in the sandbox: your code runs "
                "in a confined worker that may not start a process (the kernel refuses fork "
                "and exec), so that code anyone sends cannot reach the server. Use Python and "
-               "torch in forward instead")
+               "torch in forward instead.")
 
 
 def refuse_programs(event: str, args: tuple) -> None:
@@ -158,7 +158,8 @@ def refuse_programs(event: str, args: tuple) -> None:
             "subprocess.py", "os.py", "pty.py"):
         frame = frame.f_back
     if frame is not None and frame.f_code.co_filename == snippet.SNIPPET_FILE:
-        shown = str(args[0])[:80] if args else ""
+        asked = args[0] if args else ""
+        shown = (asked.decode(errors="replace") if isinstance(asked, bytes) else str(asked))[:80]
         raise PermissionError(1, f"{event}({shown!r}): {NO_PROGRAMS}")
 
 
