@@ -137,21 +137,9 @@ def test_a_module_that_cannot_be_written_out_says_why_and_keeps_the_torch_graph(
     assert shown.torch.graph.count("op") > 0 and "<svg" in shown._repr_html_()
 
 
-CELL = '''def forward(x):
-    return Square.apply(x * w).sum()
-
-
-class Square(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 2 * x * grad
-'''
+SQUARE = (SNIPPETS / "capture_custom_function.py").read_text()  # its class Square, reused
+CELL = ("def forward(x):\n    return Square.apply(x * w).sum()\n\n\n"
+        + SQUARE[SQUARE.index("class Square"):SQUARE.index("\n\n\nw = ")] + "\n")
 
 
 def test_a_cell_that_starts_with_the_function_keeps_its_own_line_numbers(tmp_path):
