@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import share
-from pages.ui import devices, editor, lesson_picker, present, results, runner
+from pages.ui import devices, editor, lesson_picker, linking, present, results, runner
 
 LESSON, SEED, DEVICE, VIEW = "lesson", "seed", "device", "view"  # also URL query parameters
 CODE = "explorer.code"
@@ -107,7 +107,8 @@ with left:
         st.session_state[CODE], key=f"explorer.editor.{st.session_state[EDITOR_KEY]}",
         notes=results.line_notes(st.session_state.get(RAN_WITH, ("",))[0], run_info),
         error_line=result.get("line") if result.get("status") != "ok" else None,
-        plain=st.session_state.get(PLAIN, False), compact=projector)
+        plain=st.session_state.get(PLAIN, False), compact=projector,
+        linked_line=linking.current())
     st.session_state[CODE] = code
 with right:
     st.caption("Ctrl+Enter in the editor runs too. Your code runs in a separate, limited "

@@ -14,6 +14,7 @@ SEEN = "editor.seen"  # ids of editor responses already handled
 MARKER_CSS = """
 .gx-ran { position: absolute; background: rgba(30, 142, 62, 0.10); }
 .gx-failed { position: absolute; background: rgba(217, 48, 37, 0.16); }
+.gx-linked { position: absolute; background: rgba(230, 126, 34, 0.30); }
 """
 # No button of its own inside the editor: one drawn over the text covers the code of long
 # lessons. The page's Run button sits outside it; Ctrl+Enter is the component's "submit".
@@ -27,13 +28,14 @@ def _marker(line: int, css_class: str) -> dict:
 
 def snippet_editor(code: str, *, key: str, notes: dict[int, str] | None = None,
                    error_line: int | None = None, plain: bool = False,
-                   compact: bool = False) -> tuple[str, bool]:
+                   compact: bool = False, linked_line: int | None = None) -> tuple[str, bool]:
     """Show ``code``; return (the code as the user has it now, whether they asked to run).
 
     ``notes`` (line -> text) mark the lines the last run executed: shaded, with the note in
     the gutter (times run, arm taken, iterations); ``error_line`` is shaded red. ``compact``:
-    fewer lines, a larger font (the presentation layout). What the editor holds is what
-    runs, even when the student emptied it."""
+    fewer lines, a larger font (the presentation layout). ``linked_line`` is shaded orange:
+    the line whose nodes are lit up in the graphs (pages/ui/linking.py). What the editor
+    holds is what runs, even when the student emptied it."""
     if plain or code_editor is None:
         text = st.text_area("Snippet", value=code, height=300 if compact else 420,
                             key=f"{key}.plain",
@@ -42,6 +44,8 @@ def snippet_editor(code: str, *, key: str, notes: dict[int, str] | None = None,
     annotations = [{"row": line - 1, "column": 0, "type": "info", "text": note}
                    for line, note in (notes or {}).items()]
     markers = [_marker(line, "gx-ran") for line in (notes or {})]
+    if linked_line:
+        markers.append(_marker(linked_line, "gx-linked"))
     if error_line:
         annotations.append({"row": error_line - 1, "column": 0, "type": "error",
                             "text": "the run failed here"})

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer import compare, executed, render, share
 from explorer.graph import Graph
-from pages.ui import graph_panel, runner
+from pages.ui import graph_panel, linking, runner
 
 UNFINISHED_WORDS = {"timeout": "it was stopped at the run's time limit",
                     "memory": "it was stopped when the run ran out of memory"}
@@ -100,7 +100,9 @@ def headline(run: dict, graph: Graph, twin: dict) -> None:
 
 def torch_panel(graph: Graph, view: str, device: str, height: int = 560) -> None:
     st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
-    node = graph_panel.show_graph(graph, key="torch", view=view, height=height)
+    node = graph_panel.show_graph(graph, key="torch", view=view, height=height,
+                                  highlight=linking.highlight(graph))
+    linking.follow(graph, "torch", node)
     graph_panel.node_picker(graph, key="torch")
     graph_panel.show_details(graph, node)
     st.caption(f"Blue: parameters \u00b7 green: inputs \u00b7 orange: output \u00b7 dashed arrow: "
@@ -115,7 +117,9 @@ def tf_panel(twin: dict, view: str, height: int = 560) -> None:
         st.caption("No static graph for this code; see the message with the numbers.")
         return
     graph = Graph.from_json(twin["graph"])
-    node = graph_panel.show_graph(graph, key="tf", view=view, height=height)
+    node = graph_panel.show_graph(graph, key="tf", view=view, height=height,
+                                  highlight=linking.highlight(graph))
+    linking.follow(graph, "tf", node)
     graph_panel.node_picker(graph, key="tf")
     graph_panel.show_details(graph, node)
     branches = dict(sorted((graph.node(node).attrs.get("subgraphs", {}) if node else {}).items(),
@@ -125,7 +129,8 @@ def tf_panel(twin: dict, view: str, height: int = 560) -> None:
         for tab, (role, name) in zip(st.tabs(list(branches)), branches.items()):
             with tab:
                 graph_panel.show_graph(graph.subgraphs[name], key=f"tf.{role}", view=view,
-                                       height=360)
+                                       height=360,
+                                       highlight=linking.highlight(graph.subgraphs[name]))
     st.caption("Purple 3-D boxes: control flow (If / While) that the static graph must hold "
                "for every path, because it is built before any data is seen.")
     graph_panel.downloads(graph, key="tf", view=view, name="tf_function_graph")
@@ -228,6 +233,8 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str, places: Places
     if places.torch is None:
         with rest:
             headline(run, graph, twin)
+            linking.line_picker(code, graph, Graph.from_json(twin["graph"])
+                                if twin.get("graph") else None)
             left, right = st.columns(2)
     else:
         left, right = places.torch.container(), places.tf.container()

@@ -1,0 +1,80 @@
+"""Linking code, graphs and values: which nodes a line made, which lines made nodes, search.
+
+Display models only (node ids, lines); the page draws them as highlights. A node's line is
+its ``attrs.line`` (torch: the user's line that ran when autograd recorded it; TF: the line
+that traced it), so one line names nodes in both graphs.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from explorer.graph import Graph, Node
+
+
+def line_of(graph: Graph, node_id: str | None) -> int | None:
+    """The line that made ``node_id``, or None (a leaf, an unknown id)."""
+    if not node_id:
+        return None
+    node = graph.by_id().get(node_id)
+    return node.attrs.get("line") if node is not None else None
+
+
+def _holds(graph: Graph, line: int, seen: set[str]) -> bool:
+    for node in graph.nodes:
+        if node.kind == "op" and node.attrs.get("line") == line:
+            return True
+        for name in node.attrs.get("subgraphs", {}).values():
+            if name in graph.subgraphs and name not in seen:
+                seen.add(name)
+                if _holds(graph.subgraphs[name], line, seen):
+                    return True
+    return False
+
+
+def nodes_of_line(graph: Graph, line: int | None) -> list[str]:
+    """Ids of the ops ``line`` made, in graph order, and of the control-flow ops (If, While)
+    whose branches or bodies hold ops of that line: the arm of an ``if`` lights up its If."""
+    if line is None:
+        return []
+    out = []
+    for node in graph.nodes:
+        if node.kind != "op":
+            continue
+        inner = [graph.subgraphs[n] for n in node.attrs.get("subgraphs", {}).values()
+                 if n in graph.subgraphs]
+        if node.attrs.get("line") == line or any(_holds(g, line, set()) for g in inner):
+            out.append(node.id)
+    return out
+
+
+def lines(*graphs: Graph | None) -> Counter:
+    """Line -> the number of ops it made, over ``graphs``."""
+    counts: Counter = Counter()
+    stack = [g for g in graphs if g is not None]
+    while stack:  # branches and bodies too: each subgraph is drawn once
+        graph = stack.pop()
+        counts.update(n.attrs["line"] for n in graph.nodes
+                      if n.kind == "op" and isinstance(n.attrs.get("line"), int))
+        stack.extend(graph.subgraphs.values())
+    return counts
+
+
+def _haystack(node: Node) -> str:
+    attrs = node.attrs
+    parts = [node.id, node.op, node.label, str(attrs.get("module") or ""),
+             str(attrs.get("module_type") or "")]
+    return " ".join(parts).lower()
+
+
+def search(graph: Graph, query: str) -> list[str]:
+    """Ids of the nodes matching ``query``: an op name, a node id or label, a parameter path
+    (``model.layer1.weight``), a module path, or ``line N`` / ``:N`` for the nodes of line N.
+    Case does not matter; several words must all match."""
+    query = query.strip().lower()
+    if not query:
+        return []
+    for prefix in ("line ", ":"):
+        if query.startswith(prefix) and query[len(prefix):].strip().isdigit():
+            return nodes_of_line(graph, int(query[len(prefix):]))
+    words = query.split()
+    return [n.id for n in graph.nodes if all(w in _haystack(n) for w in words)]

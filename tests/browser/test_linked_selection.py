@@ -1,0 +1,76 @@
+"""Linked selection in Chromium: a node clicked in one graph lights up its line in the editor
+and that line's nodes in the other graph; a line picked lights up both graphs; a re-run keeps
+the line. The default lesson (its docstring is not in the editor): ``return y.sum()`` makes
+SumBackward0 in torch and a Sum in the twin; the taken arm's ``y = linear_layer(x)`` (the
+first) makes an AddmmBackward0 and, in the twin, a MatMul inside the If (the If lights up)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.app_server import settle, wait_for_graphs
+from tests.browser.conftest import ARTIFACTS
+
+LINKED = "g.node.gx-linked"
+pytestmark = pytest.mark.slow  # each starts a page and waits for both graphs
+
+
+def linked_labels(viewer) -> list[str]:
+    return viewer.locator(f"{LINKED} text").evaluate_all("els => els.map(e => e.textContent)")
+
+
+def picker(page):
+    return page.locator("[data-testid=stSelectbox]", has_text="Show a line's nodes").first
+
+
+def editor_marker(page):
+    return page.frame_locator("iframe[title*=code_editor]").first.locator(".gx-linked")
+
+
+def test_click_a_torch_node_lights_its_line_and_the_twin(page, app_url):
+    page.goto(app_url)
+    wait_for_graphs(page)
+    viewers = page.locator(".gx-svg")
+    viewers.nth(0).locator("g.node", has_text="SumBackward0").first.click()
+    settle(page)
+    expect(viewers.nth(1).locator(LINKED).first).to_be_visible(timeout=30_000)
+    assert "Sum" in linked_labels(viewers.nth(1))  # the twin's op of the same line
+    assert all("Addmm" not in t for t in linked_labels(viewers.nth(1)))
+    assert picker(page).locator("input").input_value().endswith(": return y.sum() (3 nodes)")
+    expect(editor_marker(page)).to_have_count(1, timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "linked_click_torch.png"), full_page=True)
+
+
+def test_pick_a_line_lights_both_graphs_and_survives_a_rerun(page, app_url):
+    page.goto(app_url)
+    wait_for_graphs(page)
+    picker(page).click()
+    option = page.get_by_role("option", name=re.compile(r"^line \d+: y = linear_layer\(x\)"))
+    chosen = option.first.inner_text()
+    option.first.click()
+    settle(page)
+    viewers = page.locator(".gx-svg")
+    expect(viewers.nth(0).locator(LINKED).first).to_be_visible(timeout=30_000)
+    torch_linked = linked_labels(viewers.nth(0))
+    assert any("AddmmBackward0" in t for t in torch_linked)
+    assert all("SumBackward0" not in t for t in torch_linked)
+    assert {"If", "StatelessIf"} & set(linked_labels(viewers.nth(1)))  # the arm's If
+    page.screenshot(path=str(ARTIFACTS / "linked_pick_line.png"), full_page=True)
+    page.get_by_role("button", name=re.compile("^Run")).click()
+    settle(page)
+    wait_for_graphs(page)
+    expect(page.locator(".gx-svg").nth(0).locator(LINKED).first).to_be_visible(timeout=60_000)
+    assert picker(page).locator("input").input_value() == chosen
+
+
+def test_click_a_twin_node_lights_the_torch_graph(page, app_url):
+    page.goto(app_url)
+    wait_for_graphs(page)
+    viewers = page.locator(".gx-svg")
+    viewers.nth(1).locator('g.node[id="node_Sum_1"]').click()  # y.sum(); Sum is x.sum()
+    settle(page)
+    expect(viewers.nth(0).locator(LINKED).first).to_be_visible(timeout=30_000)
+    assert any("SumBackward0" in t for t in linked_labels(viewers.nth(0)))
+    page.screenshot(path=str(ARTIFACTS / "linked_click_tf.png"), full_page=True)

@@ -1,0 +1,51 @@
+"""explorer.linked: a line's nodes (control-flow ops holding them too), lines, search; on a
+hand-written graph."""
+from __future__ import annotations
+
+from explorer import linked
+from explorer.graph import Graph, Node
+
+
+def op(node_id: str, name: str, line: int | None = None, **attrs) -> Node:
+    if line is not None:
+        attrs["line"] = line
+    return Node(id=node_id, kind="op", op=name, label=name, attrs=attrs)
+
+
+def graph() -> Graph:
+    branch = Graph(framework="tf", nodes=[op("MatMul", "MatMul", 13, module="fc"),
+                                          op("deep", "If", 12, subgraphs={"then": "inner"})],
+                   subgraphs={"inner": Graph(framework="tf", nodes=[op("Tanh", "Tanh", 14)])})
+    return Graph(framework="tf", subgraphs={"then": branch}, nodes=[
+        Node(id="fc.weight", kind="param", label="fc.weight", attrs={"line": 13}),
+        op("Sum", "Sum", 12), op("If", "If", 12, subgraphs={"then_branch": "then"}),
+        op("Sum_1", "Sum", 17, module="head", module_type="Linear")])
+
+
+def test_nodes_of_a_line_include_the_control_flow_holding_them():
+    g = graph()
+    assert linked.nodes_of_line(g, 12) == ["Sum", "If"]
+    assert linked.nodes_of_line(g, 13) == ["If"]  # MatMul is in the If's branch
+    assert linked.nodes_of_line(g, 14) == ["If"]  # two levels down
+    assert linked.nodes_of_line(g.subgraphs["then"], 13) == ["MatMul"]
+    assert linked.nodes_of_line(g, None) == [] and linked.nodes_of_line(g, 99) == []
+
+
+def test_lines_count_ops_in_branches_once_and_skip_leaves():
+    assert linked.lines(graph(), None) == {12: 3, 13: 1, 14: 1, 17: 1}
+
+
+def test_line_of_a_node():
+    g = graph()
+    assert linked.line_of(g, "Sum_1") == 17
+    assert linked.line_of(g, "nope") is None and linked.line_of(g, None) is None
+
+
+def test_search_ops_ids_modules_params_and_lines():
+    g = graph()
+    assert linked.search(g, "sum") == ["Sum", "Sum_1"]
+    assert linked.search(g, "SUM head") == ["Sum_1"]       # words all match, any case
+    assert linked.search(g, "linear") == ["Sum_1"]         # the module's type
+    assert linked.search(g, "fc.weight") == ["fc.weight"]  # a parameter path
+    assert linked.search(g, "line 12") == ["Sum", "If"] == linked.search(g, ":12")
+    assert linked.search(g, "  ") == [] and linked.search(g, "conv") == []
