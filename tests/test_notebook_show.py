@@ -13,6 +13,7 @@ import torch
 
 import explorer
 from explorer import execution, twin
+from explorer.notebook import runs
 from explorer.twin import live
 from tests.conftest import SNIPPETS
 
@@ -159,3 +160,21 @@ def test_a_cell_that_starts_with_the_function_keeps_its_own_line_numbers(tmp_pat
     assert shown.twin["source_line"] == CELL.splitlines()[4]
     assert [m["line"] for m in shown.twin["missing"]] == [5]
     assert [b.line for b in shown.branches if b.kind == "call"] == [1, 7, 12]
+
+
+def test_train_mode_dropout_and_batchnorm_and_a_keyword_argument():
+    """Random masks: the check takes a second pass with dropout as the identity (as the app
+    does, and says so); BatchNorm's statistics move once, as in one run of the user's code."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.5),
+                              torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1))
+    x = torch.randn(6, 4)
+
+    def scaled(x, scale=1.0):
+        return net(x * scale).sum()
+
+    shown = explorer.show(scaled, x, scale=2.0)
+    assert shown.equivalent and shown.twin["torch"]["run"] == "second pass"
+    assert int(net[2].num_batches_tracked) == 1
+    args, names = runs.arguments(scaled, (x,), {"scale": 2.0})  # as forward's positions
+    assert args[0] is x and args[1:] == (2.0,) and names == ["x", "scale"]
