@@ -9,9 +9,21 @@ the mode's view (``status`` ok, or ``unsupported`` with the reason in plain word
 user's error, as eager PyTorch raised it."""
 from __future__ import annotations
 
+import importlib
+
 from explorer import snippet
 
 MAX_INPUTS = 8
+# What the modes import, and what Dynamo and torch.export import on their first use (about
+# 0.5 s of a fresh worker's first view): imported when the warm template preloads this job,
+# before it forks, so no run pays for them. Imports only: none starts a thread.
+FIRST_USE = ("explorer.modes.compile", "explorer.modes.export", "explorer.modes.torchscript",
+             "functorch.compile", "networkx", "sympy.combinatorics", "torch.export",
+             "torch._export.passes.replace_set_grad_with_hop_pass",
+             "torch._export.passes.replace_autocast_with_hop_pass", "torch._inductor.ir",
+             "torch._higher_order_ops.cond", "torch._higher_order_ops.while_loop")
+for _name in FIRST_USE:
+    importlib.import_module(_name)
 
 
 def run(request: dict) -> dict:
@@ -31,3 +43,4 @@ def run(request: dict) -> dict:
                           device=request.get("device", "cpu"), **options)
     except snippet.SnippetError as err:
         return err.to_json()
+

@@ -66,15 +66,17 @@ def graph_of(ep: torch.export.ExportedProgram, program: snippet.Program) -> dict
     return graph.to_json()
 
 
-def _make(prog: snippet.Program):
-    """The exported module as the mode's callable; it runs on the program's own parameters
-    (the wrapper's submodules are the user's modules), so gradients reach the same leaves."""
-    ep = export(prog)
-    with quiet():
-        module = ep.module()
-    for name, value in Wrapper(prog).named_parameters():
-        _set(module, name, value)
-    return module
+def maker(ep: torch.export.ExportedProgram):
+    """The mode's callable for a fresh load of the same code: ``ep`` as a module run on that
+    program's own parameters (the wrapper's submodules are the user's modules), so gradients
+    reach its leaves; the program is exported once, not again for the check."""
+    def make(prog: snippet.Program):
+        with quiet():
+            module = ep.module()
+        for name, value in Wrapper(prog).named_parameters():
+            _set(module, name, value)
+        return module
+    return make
 
 
 def _set(module: torch.nn.Module, path: str, value: torch.nn.Parameter) -> None:
@@ -98,17 +100,17 @@ def view(code: str, seed: int = 0, device: str = "cpu", export_code: str | None 
         refusal = explain.failure("export", code, exc)
     else:
         return {"status": "ok", "mode": "export", "graph": graph_of(ep, program),
-                "ops": ops(ep), "check": check.against_eager(code, seed, device, _make, eager,
+                "ops": ops(ep), "check": check.against_eager(code, seed, device, maker(ep), eager,
                                                               constants=constants(program)),
                 "note": explain.EXPORT_NOTE}
     result = {**refusal, "note": explain.EXPORT_NOTE}
-    rewritten, problem = (export_code, None) if export_code else _rewrite(code, refusal)
+    rewritten, problem, exported = ((export_code, None, None) if export_code
+                                    else _rewrite(code, refusal, seed, device))
     if problem:
         return {**result, "rewrite_problem": problem}
     result["cond_code"] = rewritten
     try:
-        program = snippet.load(rewritten, seed=seed, device=device)
-        ep = export(program)
+        program, ep = exported or _export_text(rewritten, seed, device)
     except snippet.SnippetError as err:
         return {**result, "rewrite_problem": err.message}
     except Exception as exc:
@@ -117,13 +119,19 @@ def view(code: str, seed: int = 0, device: str = "cpu", export_code: str | None 
         return {**result, "rewrite_problem": again["message"]}
     snippet.compile_snippet(code)
     return {**result, "rewrite": {"status": "ok", "graph": graph_of(ep, program), "ops": ops(ep),
-                                  "check": check.against_eager(code, seed, device, _make, eager,
+                                  "check": check.against_eager(code, seed, device, maker(ep), eager,
                                                                mode_code=rewritten,
                                                                constants=constants(program))}}
 
 
-def _rewrite(code: str, refusal: dict) -> tuple[str | None, str | None]:
-    """Rewrite each refused statement in turn until the code exports (or cannot be helped)."""
+def _export_text(text: str, seed: int, device: str) -> tuple[snippet.Program, object]:
+    program = snippet.load(text, seed=seed, device=device)
+    return program, export(program)
+
+
+def _rewrite(code: str, refusal: dict, seed: int, device: str) -> tuple:
+    """Rewrite each refused statement in turn until the code exports (or cannot be helped):
+    the text, the reason it cannot, and the (program, exported program) once it exports."""
     text, line, done = code, refusal.get("line"), set()
     for _ in range(MAX_REWRITES):
         if line is None or line in done:
@@ -131,17 +139,16 @@ def _rewrite(code: str, refusal: dict) -> tuple[str | None, str | None]:
         try:
             text = cond_rewrite.rewrite(text, line)
         except (cond_rewrite.CannotRewrite, SyntaxError) as err:
-            return None, str(err)
+            return None, str(err), None
         done.add(line)
         try:
-            export(snippet.load(text))
-            return text, None
+            return text, None, _export_text(text, seed, device)
         except snippet.SnippetError as err:
-            return None, err.message
+            return None, err.message, None
         except Exception as exc:
             line = explain.failure("export", text, exc).get("line")
     snippet.compile_snippet(code)
-    return text, None
+    return text, None, None
 
 
 def constants(program: snippet.Program) -> tuple[str, ...]:
