@@ -41,6 +41,40 @@ def one_run(code: str) -> tuple[float, float, float, bool]:
     return job_s, render_s, job_s + render_s, spare
 
 
+def one_mode(code: str, mode: str, seed: int) -> float:
+    """Seconds for the "PyTorch compiled" view of one mode (the ``modes`` job, on demand after
+    the Run: never on its critical path) and for drawing its graph. Each call has a seed of
+    its own, so that none is answered from the result cache."""
+    from explorer.modes import draw
+
+    start = time.perf_counter()
+    result = sandbox.run_job("modes", {"code": code, "seed": seed, "mode": mode,
+                                       "input_seeds": [1, 2, 3]}, pool="warm")
+    graph = result.get("graph") or (result.get("rewrite") or {}).get("graph")
+    if graph:
+        render.run_dot(draw.to_dot(Graph.from_json(graph)), "svg")
+    return time.perf_counter() - start
+
+
+def modes_table(repeat: int) -> None:
+    """The modes view per lesson and mode, p50 (budget: under 1 s warm each)."""
+    from explorer import modes
+
+    print(f"{'lesson':<24} " + " ".join(f"{m:>12}" for m in modes.MODES))
+    worst = 0.0
+    for lesson in lessons.all_lessons():
+        if lesson.teaches_error:
+            continue
+        row = []
+        for mode in modes.MODES:
+            one_mode(lesson.code, mode, 999)
+            row.append(statistics.median(one_mode(lesson.code, mode, 1000 + i)
+                                         for i in range(repeat)))
+        worst = max(worst, *row)
+        print(f"{lesson.name:<24} " + " ".join(f"{t:11.3f}s" for t in row))
+    print(f"modes view: worst per-lesson p50 {worst:.3f} s (budget 1 s, off the Run's path)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -49,6 +83,8 @@ def main() -> None:
                              "one per core, at most 4; 0: none, every run forks)")
     parser.add_argument("--pause", type=float, default=0.0,
                         help="seconds between runs (default 0: back to back)")
+    parser.add_argument("--modes", action="store_true",
+                        help="also time the \"PyTorch compiled\" view of each mode")
     args = parser.parse_args()
     if args.spares is not None:
         os.environ["EXPLORER_SPARES"] = str(args.spares)
@@ -72,6 +108,8 @@ def main() -> None:
         totals.append(total)
         print(f"{lesson.name:<24} {job:7.3f}s {draw:10.3f}s {total:9.3f}s "
               f"{max(r[2] for r in runs):6.3f}s {sum(r[3] for r in runs):>3}/{len(runs)}")
+    if args.modes:
+        modes_table(max(3, args.repeat // 2))
     served = scheduler.state()["pool"].get("served", {})
     print(f"all lessons: p50 of the per-lesson p50s {statistics.median(totals):.3f} s, "
           f"worst {max(totals):.3f} s (budget 0.5 s); workers: {served.get('spare', 0)} "
