@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import share
-from pages.ui import devices, editor, lesson_picker, linking, present, results, runner
+from pages.ui import devices, editor, lesson_picker, linking, modes_panel, present, results, runner
 
 LESSON, SEED, DEVICE, VIEW = "lesson", "seed", "device", "view"  # also URL query parameters
 CODE = "explorer.code"
@@ -148,3 +148,4 @@ if result:
     results.show(result, code=st.session_state[RAN_WITH][0], view=view, tf_code_key=TF_CODE,
                  places=places, graph_height=present.GRAPH_HEIGHT if projector
                  else present.GRAPH_HEIGHT_PAGE)
+    modes_panel.show(result, *st.session_state[RAN_WITH][:3])
