@@ -2,7 +2,9 @@
 the same code, every autograd Node torch's own walk finds, saving, views, a light import."""
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -122,3 +124,14 @@ def test_import_explorer_is_light_and_both_names_stay_modules():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=True)
     assert result.stdout.split() == ["[]", "Graph", "True", "comparison"]
+
+
+@needs_dot
+def test_a_click_can_show_each_drawn_node_and_only_those():
+    scope, y = notebook_run(SNIPPETS / "rnn_steps.py")
+    rolled = explorer.graph(y, view="rolled", names=scope)
+    drawn = set(re.findall(r'<g id="([^"]+)" class="node"', rolled.svg()))
+    (found,) = re.findall(r'data-details="([^"]*)"', rolled._repr_html_())
+    rows = json.loads(html.unescape(found))
+    assert set(rows) == drawn and len(drawn) < len(rolled.graph.nodes)
+    assert dict(rows["node_cell.weight"])["kind"] == "parameter (leaf, requires grad)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from explorer import details, render
 from explorer.graph import Graph
 
 ASSETS = Path(__file__).resolve().parents[2] / "pages" / "ui"
+DETAILS_LIMIT = 1500  # nodes drawn, at most, whose rows a click can show
 STYLE = """
 .gx-nb { font-family: sans-serif; font-size: 13px; color: #1f2328; }
 .gx-nb .gx-row { display: flex; gap: 14px; align-items: flex-start; }
@@ -78,16 +80,21 @@ def escape(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def node_details(graph: Graph) -> dict[str, list[tuple[str, str]]]:
-    """The rows of each node, by the DOM id its SVG element has (the id, kind and op where
-    the page's rows cannot be read from a node's attributes)."""
+def node_details(graph: Graph, svg: str) -> dict[str, list[tuple[str, str]]]:
+    """The rows of each node the SVG draws (a rolled loop draws one iteration), by its DOM
+    id; none beyond ``DETAILS_LIMIT`` nodes (a full 1,000-step loop: the page stays small)."""
+    drawn = set(re.findall(r'<g id="([^"]+)" class="node"', svg))
+    if len(drawn) > DETAILS_LIMIT:
+        return {}
     rows = {}
     for node in graph.nodes:
+        dom = render.dom_id(node.id)
+        if dom not in drawn:
+            continue
         try:
-            rows[render.dom_id(node.id)] = details.node_rows(graph, node)
+            rows[dom] = details.node_rows(graph, node)
         except (TypeError, KeyError, ValueError):
-            rows[render.dom_id(node.id)] = [("id", node.id), ("kind", node.kind),
-                                            ("op", node.op or "-")]
+            rows[dom] = [("id", node.id), ("kind", node.kind), ("op", node.op or "-")]
     return rows
 
 
@@ -98,7 +105,7 @@ def graph_box(svg: str, graph: Graph, *, key: str, title: str = "", caption: str
     body = svg[svg.find("<svg"):] if "<svg" in svg else svg  # no XML prologue inside HTML
     return (f'<div class="gx-graph" data-key="{escape(key)}" data-height="{height}" '
             f'data-highlight="{escape(json.dumps(marks))}" '
-            f'data-details="{escape(json.dumps(node_details(graph)))}">'
+            f'data-details="{escape(json.dumps(node_details(graph, body)))}">'
             + (f'<div class="gx-title">{escape(title)}</div>' if title else "")
             + f'<div class="gx-static">{body}</div>'
             + (f'<div class="gx-caption">{escape(caption)}</div>' if caption else "")
