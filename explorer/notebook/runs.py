@@ -67,22 +67,22 @@ def module_name(target: torch.nn.Module, scope: dict | None) -> str:
 
 
 def leaf_names(scope: dict) -> tuple[dict, list[str], tuple]:
-    """The names a notebook gives its tensors, split as a snippet would: layers, tensors
-    that require grad and tensors inside objects are module level; a plain global tensor
-    that needs no grad is data, named as forward's input. Results of ops (non-leaves) and
-    the notebook's own history (``Out``) are left out."""
+    """The names a notebook gives its tensors, split as a snippet would: layers and what
+    holds a tensor that requires grad are module level; data (a tensor, or a list, dict or
+    tree of tensors, none needing grad) is named as forward's inputs are. Results of ops
+    (non-leaves) and the notebook's own history (``Out``) are left out."""
     level, names, data = {}, [], []
     for name, value in values.user_names(scope):
-        if name in NOTEBOOK_NAMES:
+        if name in NOTEBOOK_NAMES or (isinstance(value, torch.Tensor)
+                                      and value.grad_fn is not None):
             continue
-        if isinstance(value, torch.Tensor):
-            if value.grad_fn is not None:
-                continue
-            if not value.requires_grad:
-                names.append(name)
-                data.append(value)
-                continue
-        level[name] = value
+        tensors = [] if isinstance(value, torch.nn.Module) else [
+            t for _, t in values.walk(name, value)]
+        if tensors and not any(t.requires_grad for t in tensors):
+            names.append(name)
+            data.append(value)
+        else:
+            level[name] = value
     return level, names, tuple(data)
 
 
