@@ -2,8 +2,9 @@
 plain words with the user's line, the guards that would recompile, and the new graphs each
 "Compare inputs" run made Dynamo capture.
 
-No C++ compiler runs: the backend records each FX graph and runs it as it is (no Inductor).
-``torch._dynamo.explain`` gives the break reasons and the guards."""
+No C++ compiler runs: the backend records each FX graph and runs it as it is (no Inductor),
+and keeps the break reasons and the guards, as ``torch._dynamo.explain`` does (the tests check
+the view against explain run apart)."""
 from __future__ import annotations
 
 import contextlib
@@ -23,14 +24,24 @@ MAX_GUARDS = 12
 
 
 class Recorder:
-    """A torch.compile backend that keeps every FX graph and runs it unchanged."""
+    """A torch.compile backend that keeps every FX graph and runs it unchanged, with the
+    reasons of the graph breaks and the guards Dynamo gave it (as ``torch._dynamo.explain``
+    collects them, in the one compile whose graphs run)."""
 
     def __init__(self) -> None:
         self.graphs: list[torch.fx.GraphModule] = []
+        self.break_reasons: list = []
+        self.guards: list = []
 
     def __call__(self, gm: torch.fx.GraphModule, example_inputs: list) -> object:
         self.graphs.append(gm)
+        reason = getattr(gm, "compile_subgraph_reason", None)
+        if reason is not None and reason.graph_break:
+            self.break_reasons.append(reason)
         return gm.forward
+
+    def compile(self, fn):
+        return torch._dynamo.optimize(self, nopython=False, guard_export_fn=self.guards.extend)(fn)
 
 
 @contextlib.contextmanager
@@ -96,34 +107,33 @@ def _breaks(code: str, reasons: list) -> list[dict]:
 def view(code: str, seed: int = 0, device: str = "cpu", input_seeds: tuple = ()) -> dict:
     """The compile view of ``code``: graph, breaks, guards, recompilations and the check."""
     eager = check.run(code, seed, device)  # the user's own errors surface here, as eager's
-    program = snippet.load(code, seed=seed, device=device)
-    with fresh_dynamo():
-        try:
-            explained = torch._dynamo.explain(program.forward)(*program.args)
-        except Exception as exc:  # Dynamo itself raised: the user's error, or ours to tell
-            return explain.failure("compile", code, exc)
-    breaks = _breaks(code, explained.break_reasons)
     recorder = Recorder()
     made = {}
 
     def make(prog: snippet.Program):
-        made["fn"] = torch.compile(prog.forward, backend=recorder, dynamic=False)
+        made["fn"] = recorder.compile(prog.forward)
         made["program"] = prog
         return made["fn"]
 
     with fresh_dynamo():
-        badge = check.against_eager(code, seed, device, make, eager)
+        try:
+            badge = check.against_eager(code, seed, device, make, eager)
+        except Exception as exc:  # Dynamo itself raised: ours to tell
+            return explain.failure("compile", code, exc)
+        first = len(recorder.graphs)
+        breaks = _breaks(code, recorder.break_reasons)
         recompiles = _recompiles(made, recorder, input_seeds)
-    graph = model(recorder.graphs[:recompiles["first"]], breaks)
+    graph = model(recorder.graphs[:first], breaks)
     return {"status": "ok", "mode": "compile", "graph": graph.to_json(), "check": badge,
-            "guards": guards(explained.out_guards), "graph_count": explained.graph_count,
-            "break_count": explained.graph_break_count,
-            "recompiles": recompiles["runs"], "note": explain.COMPILE_NOTE}
+            "guards": guards(recorder.guards), "graph_count": first,
+            # torch's count (explain's graph_break_count): every place a graph ended, also
+            # where a break inside a called function ends its caller's graph too
+            "break_count": max(first - 1, 0), "recompiles": recompiles["runs"],
+            "note": explain.COMPILE_NOTE}
 
 
 def _recompiles(made: dict, recorder: Recorder, input_seeds: tuple) -> dict:
     """New graphs Dynamo captured for each other input (same weights, ``inputs()`` reseeded)."""
-    first = len(recorder.graphs)
     runs = []
     program = made.get("program")
     for input_seed in input_seeds if program is not None else ():
@@ -136,4 +146,4 @@ def _recompiles(made: dict, recorder: Recorder, input_seeds: tuple) -> dict:
             runs.append({"input_seed": int(input_seed), "error": str(exc)[:300]})
             continue
         runs.append({"input_seed": int(input_seed), "new_graphs": len(recorder.graphs) - before})
-    return {"first": first, "runs": runs}
+    return {"runs": runs}
