@@ -143,8 +143,7 @@ def show(result: dict, code: str, seed: int, device: str) -> None:
                    "input_seeds": list(inputs)}
         if export_code:
             request["export_code"] = export_code
-        if not runner.waiting(SLOT):
-            runner.submit(SLOT, "modes", request, lane=LANE)
+        runner.submit(SLOT, "modes", request, lane=LANE)  # cancels one for older settings
         stored = (settings, runner.wait(SLOT, f"Running {LABELS[mode]}..."))
         st.session_state[RESULT] = stored
     view = stored[1] or {}
