@@ -17,8 +17,9 @@ EXPORT_NOTE = ("torch.export must make ONE graph that is right for every input, 
                "control flow on a tensor's value is refused: write it with torch.cond or "
                "while_loop, which put both arms (or the loop body) inside the graph, as "
                "tf.function's If and While do.")
-SCRIPT_NOTE = ("torch.jit.script is deprecated since PyTorch 2.5 in favour of torch.compile and "
-               "torch.export; the course teaches it as PyTorch's hybrid approach. It compiles the "
+SCRIPT_NOTE = ("torch.jit.script is deprecated (PyTorch says so as it runs: switch to "
+               "torch.compile or torch.export); the course teaches it as PyTorch's hybrid "
+               "approach. It compiles the "
                "Python source, so an if or while on a tensor becomes prim::If / prim::Loop with "
                "its blocks.")
 TRACE_NOTE = ("torch.jit.trace runs forward once and records the operations that ran: it sees "
