@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -178,3 +179,20 @@ def test_train_mode_dropout_and_batchnorm_and_a_keyword_argument():
     assert int(net[2].num_batches_tracked) == 1
     args, names = runs.arguments(scaled, (x,), {"scale": 2.0})  # as forward's positions
     assert args[0] is x and args[1:] == (2.0,) and names == ["x", "scale"]
+
+
+LESSONS = Path(explorer.__file__).parent / "lessons"
+
+
+@pytest.mark.parametrize("name", ["03_variable_length_rnn", "04_tree_recursion",
+                                  "07_detach_no_grad", "08_dropout_train_eval"])
+def test_lessons_get_the_apps_verdict_live(name):
+    """Nested inputs, a tree walked by recursion, no_grad's lesson, dropout's second pass:
+    the live twin's status, verdict and line are the app's for the same lesson."""
+    path = LESSONS / f"{name}.py"
+    module, args = as_module(path)
+    shown = explorer.show(module.forward, *args)
+    code = path.read_text()  # as the explorer page checks: on the drawn run's numbers
+    app = twin.compare(code, seed=0, run=execution.execute(code, seed=0, keep_values=True))
+    fields = ("status", "equivalent", "line", "reason", "message")
+    assert {k: shown.twin.get(k) for k in fields} == {k: app.get(k) for k in fields}
