@@ -168,3 +168,19 @@ def test_a_run_whose_hosts_were_lost_twice_fails_clearly_without_running(redis_s
         assert host.local.state()["served"] == 0             # neither ran
     finally:
         host.stop()
+
+
+def test_a_run_no_host_takes_fails_with_a_message_instead_of_hanging(monkeypatch):
+    from explorer.distributed import dispatch
+
+    monkeypatch.setattr(dispatch, "QUEUE_WAIT_S", 1.0)
+    with local_redis.LocalRedis() as lonely:  # a Redis that no worker host serves
+        replica = _replica(lonely.url)
+        try:
+            begun = time.monotonic()
+            result = replica.submit("alone", "echo", {"code": "x"}, timeout=30).result(20)
+            assert result["status"] == "crashed" and "No worker host took" in result["message"]
+            assert "Your code is kept" in result["message"]
+            assert time.monotonic() - begun < 10
+        finally:
+            replica.shutdown()
