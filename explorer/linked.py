@@ -77,4 +77,6 @@ def search(graph: Graph, query: str) -> list[str]:
         if query.startswith(prefix) and query[len(prefix):].strip().isdigit():
             return nodes_of_line(graph, int(query[len(prefix):]))
     words = query.split()
-    return [n.id for n in graph.nodes if all(w in _haystack(n) for w in words)]
+    # an AccumulateGrad is drawn as its leaf (render's folding): the leaf matches instead
+    return [n.id for n in graph.nodes if n.op != "AccumulateGrad"
+            and all(w in _haystack(n) for w in words)]

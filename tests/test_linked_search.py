@@ -19,7 +19,8 @@ def graph() -> Graph:
     return Graph(framework="tf", subgraphs={"then": branch}, nodes=[
         Node(id="fc.weight", kind="param", label="fc.weight", attrs={"line": 13}),
         op("Sum", "Sum", 12), op("If", "If", 12, subgraphs={"then_branch": "then"}),
-        op("Sum_1", "Sum", 17, module="head", module_type="Linear")])
+        op("Sum_1", "Sum", 17, module="head", module_type="Linear"),
+        op("fc.weight.grad_acc", "AccumulateGrad")])
 
 
 def test_nodes_of_a_line_include_the_control_flow_holding_them():
@@ -46,6 +47,7 @@ def test_search_ops_ids_modules_params_and_lines():
     assert linked.search(g, "sum") == ["Sum", "Sum_1"]
     assert linked.search(g, "SUM head") == ["Sum_1"]       # words all match, any case
     assert linked.search(g, "linear") == ["Sum_1"]         # the module's type
-    assert linked.search(g, "fc.weight") == ["fc.weight"]  # a parameter path
+    assert linked.search(g, "fc.weight") == ["fc.weight"]  # a parameter path, not its
+    # AccumulateGrad (drawn as the parameter)
     assert linked.search(g, "line 12") == ["Sum", "If"] == linked.search(g, ":12")
     assert linked.search(g, "  ") == [] and linked.search(g, "conv") == []

@@ -73,14 +73,18 @@ def decoration_json(decoration: render.Decoration | None) -> str:
 
 def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
                decoration: render.Decoration | None = None,
-               highlight: dict[str, str] | None = None) -> str | None:
-    """Draw ``graph``; return the id of the node the user selected, if any."""
+               highlight: dict[str, str] | None = None,
+               focus: tuple[str, int] | None = None) -> str | None:
+    """Draw ``graph``; return the id of the node the user selected, if any. ``focus``
+    (node id, token) pans to that node once per token (search's "next")."""
     dot = dot_text(graph, digest(graph), view, decoration_json(decoration))
     ids = {render.dom_id(n.id): n.id for n in graph.nodes}
     marks = {render.dom_id(node): cls for node, cls in (highlight or {}).items()}
     if render.dot_available():
         clicked = graph_viewer(svg_text(dot), key=f"{key}.viewer", height=height,
                                highlight=marks,
+                               focus=render.dom_id(focus[0]) if focus else None,
+                               focus_token=focus[1] if focus else 0,
                                selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
     else:
         st.graphviz_chart(dot, height=height)

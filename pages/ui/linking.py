@@ -4,7 +4,8 @@ The page keeps one *linked line* in the session. A click on a node in either gra
 line the linked one (``follow``); the line picker sets it directly. The editor marks the line
 (``current``), and each graph lights up the nodes that line made (``highlight``), so a node
 picked in the autograd graph shows its twin ops in the tf.function graph. The line survives a
-re-run: it is a line of the code, not a node of one run.
+re-run: it is a line of the code, not a node of one run. The search box lights up its
+matches in both graphs and "Next" pans to each in turn (``focus``).
 """
 from __future__ import annotations
 
@@ -17,16 +18,64 @@ LINE = "linked.line"      # the linked line (int) or None
 PICK = "linked.pick"      # the picker's widget state, kept in step with LINE
 FROM = "linked.from"      # per graph key: the node whose click last set the line
 LINKED_CLASS = "gx-linked"
+QUERY = "linked.query"    # the search box
+HITS = "linked.hits"      # [(graph key, node id)] of the search, PyTorch's first
+AT = "linked.at"          # the hit "Next" is at
+PRESSES = "linked.presses"  # a token: each press (or new search) pans once
+MATCH_CLASS = "gx-match"
 
 
 def current() -> int | None:
     return st.session_state.get(LINE)
 
 
-def highlight(graph: Graph, selected: str | None = None) -> dict[str, str]:
-    """Node id -> viewer class for the linked line's nodes of ``graph``."""
-    return {node: LINKED_CLASS for node in linked.nodes_of_line(graph, current())
-            if node != selected}
+def highlight(graph: Graph, key: str | None = None) -> dict[str, str]:
+    """Node id -> viewer class: the linked line's nodes of ``graph``, then (graph ``key``)
+    the search's matches."""
+    marks = {node: LINKED_CLASS for node in linked.nodes_of_line(graph, current())}
+    for hit_key, node in st.session_state.get(HITS, []):
+        if hit_key == key:
+            marks[node] = MATCH_CLASS
+    return marks
+
+
+def focus(key: str) -> tuple[str, int] | None:
+    """(node id, token) of the search hit "next" is at, where it is in graph ``key``."""
+    hits = st.session_state.get(HITS, [])
+    if not hits:
+        return None
+    index = st.session_state.get(AT, 0) % len(hits)
+    hit_key, node = hits[index]
+    return (node, st.session_state.get(PRESSES, 0)) if hit_key == key else None
+
+
+def _next() -> None:
+    st.session_state[AT] = st.session_state.get(AT, 0) + 1
+    st.session_state[PRESSES] = st.session_state.get(PRESSES, 0) + 1
+
+
+def _searched() -> None:
+    st.session_state[AT] = 0
+    st.session_state[PRESSES] = st.session_state.get(PRESSES, 0) + 1
+
+
+def search_box(graphs: dict[str, Graph | None]) -> None:
+    """A search over both graphs (ops, ids, parameter and module paths, ``line N``): matches
+    light up, "Next" pans each graph to its next match in turn."""
+    cols = st.columns([4, 1, 2], vertical_alignment="bottom")
+    query = cols[0].text_input("Search both graphs", key=QUERY, on_change=_searched,
+                               placeholder="an op (addmm, MatMul), a path (model.layer1), line 13")
+    hits = [(key, node) for key, graph in graphs.items() if graph is not None
+            for node in linked.search(graph, query or "")]
+    st.session_state[HITS] = hits
+    cols[1].button("Next", key="linked.next", on_click=_next, disabled=not hits,
+                   width="stretch")
+    if query:
+        at = st.session_state.get(AT, 0) % len(hits) + 1 if hits else 0
+        names = {"torch": "PyTorch", "tf": "tf.function"}
+        where = ", ".join(f"{sum(k == key for k, _ in hits)} in {names.get(key, key)}"
+                          for key in graphs if graphs[key] is not None)
+        cols[2].caption(f"{at} of {len(hits)} matches ({where})" if hits else "no match")
 
 
 def follow(graph: Graph, key: str, node: str | None) -> None:

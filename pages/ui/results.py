@@ -101,7 +101,8 @@ def headline(run: dict, graph: Graph, twin: dict) -> None:
 def torch_panel(graph: Graph, view: str, device: str, height: int = 560) -> None:
     st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
     node = graph_panel.show_graph(graph, key="torch", view=view, height=height,
-                                  highlight=linking.highlight(graph))
+                                  highlight=linking.highlight(graph, "torch"),
+                                  focus=linking.focus("torch"))
     linking.follow(graph, "torch", node)
     graph_panel.node_picker(graph, key="torch")
     graph_panel.show_details(graph, node)
@@ -118,7 +119,8 @@ def tf_panel(twin: dict, view: str, height: int = 560) -> None:
         return
     graph = Graph.from_json(twin["graph"])
     node = graph_panel.show_graph(graph, key="tf", view=view, height=height,
-                                  highlight=linking.highlight(graph))
+                                  highlight=linking.highlight(graph, "tf"),
+                                  focus=linking.focus("tf"))
     linking.follow(graph, "tf", node)
     graph_panel.node_picker(graph, key="tf")
     graph_panel.show_details(graph, node)
@@ -233,8 +235,9 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str, places: Places
     if places.torch is None:
         with rest:
             headline(run, graph, twin)
-            linking.line_picker(code, graph, Graph.from_json(twin["graph"])
-                                if twin.get("graph") else None)
+            tf_graph = Graph.from_json(twin["graph"]) if twin.get("graph") else None
+            linking.line_picker(code, graph, tf_graph)
+            linking.search_box({"torch": graph, "tf": tf_graph})
             left, right = st.columns(2)
     else:
         left, right = places.torch.container(), places.tf.container()

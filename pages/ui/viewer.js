@@ -131,4 +131,20 @@ export default function (component) {
   };
   for (const [id, cls] of Object.entries(data.highlight || {})) mark(id, cls);
   if (data.selected) mark(data.selected, "gx-selected");
+
+  // Search's "next": pan (keeping the zoom) so the node it names sits in the middle, once
+  // per press (the token changes), so a later drag is not undone by a rerun.
+  const focus = data.focus && svg.querySelector(`g.node[id="${CSS.escape(data.focus)}"]`);
+  if (focus && s.focusToken !== data.focusToken) {
+    focus.classList.add("gx-focus");
+    const box = focus.getBoundingClientRect();
+    const m = svg.getScreenCTM();
+    if (m && box.width + box.height > 0) {
+      const c = new DOMPoint(box.x + box.width / 2, box.y + box.height / 2).matrixTransform(m.inverse());
+      s = { ...s, x: c.x - s.w / 2, y: c.y - s.h / 2, focusToken: data.focusToken };
+      apply();
+    }
+  } else if (focus) {
+    focus.classList.add("gx-focus");
+  }
 }

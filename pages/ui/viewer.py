@@ -13,14 +13,17 @@ _VIEWER = st.components.v2.component("graph_viewer", js=(HERE / "viewer.js").rea
 
 def graph_viewer(svg: str, *, key: str, selected: str | None = None,
                  highlight: dict[str, str] | None = None, height: int = 560,
-                 hint: str | None = None) -> str | None:
+                 hint: str | None = None, focus: str | None = None,
+                 focus_token: int = 0) -> str | None:
     """Draw ``svg``; return the DOM id of the node last clicked (``render.dom_id`` form).
 
     ``highlight`` maps DOM ids to CSS classes of viewer.css (gx-added, gx-taken, gx-current,
-    gx-done); the zoom is kept across reruns while the SVG stays the same."""
+    gx-done, gx-linked, gx-match); the zoom is kept across reruns while the SVG stays the
+    same. ``focus`` (a DOM id) is panned to the middle once per new ``focus_token``."""
     signature = hashlib.sha1(svg.encode()).hexdigest()[:12]
     result = _VIEWER(key=key, height=height + 40, default={"selected": None},
                      data={"svg": svg, "selected": selected, "highlight": highlight or {},
-                           "height": height, "key": key, "signature": signature, "hint": hint},
+                           "height": height, "key": key, "signature": signature, "hint": hint,
+                           "focus": focus, "focusToken": focus_token},
                      on_selected_change=lambda: None)
     return result.selected

@@ -74,3 +74,27 @@ def test_click_a_twin_node_lights_the_torch_graph(page, app_url):
     expect(viewers.nth(0).locator(LINKED).first).to_be_visible(timeout=30_000)
     assert any("SumBackward0" in t for t in linked_labels(viewers.nth(0)))
     page.screenshot(path=str(ARTIFACTS / "linked_click_tf.png"), full_page=True)
+
+
+def test_search_lights_matches_in_both_graphs_and_next_cycles(page, app_url):
+    page.goto(app_url)
+    wait_for_graphs(page)
+    box = page.get_by_label("Search both graphs")
+    box.fill("linear_layer.weight")
+    box.press("Enter")
+    settle(page)
+    viewers = page.locator(".gx-svg")
+    expect(page.get_by_text("1 of 2 matches (1 in PyTorch, 1 in tf.function)")).to_be_visible(
+        timeout=30_000)
+    for viewer in (viewers.nth(0), viewers.nth(1)):
+        assert viewer.locator("g.node.gx-match").evaluate_all("els => els.map(e => e.id)") == \
+            ["node_linear_layer.weight"]
+    expect(viewers.nth(0).locator("g.node.gx-focus")).to_have_count(1)
+    assert viewers.nth(1).locator("g.node.gx-focus").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "linked_search_first.png"), full_page=True)
+    page.get_by_role("button", name="Next").click()
+    settle(page)
+    expect(page.get_by_text("2 of 2 matches")).to_be_visible(timeout=30_000)
+    expect(viewers.nth(1).locator("g.node.gx-focus")).to_have_count(1)
+    assert viewers.nth(0).locator("g.node.gx-focus").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "linked_search_next.png"), full_page=True)
