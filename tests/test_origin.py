@@ -58,3 +58,18 @@ def test_value_of_an_op_is_its_forward_output():
     run = execution.execute(MODULES, backward=False)
     node = next(n for n in run.graph.nodes if n.id == "sum")
     assert node.attrs["value"]["value"] == [run.outputs[0].item()]
+
+
+def test_value_statistics_are_json_numbers_or_spelled_out():
+    import json
+
+    import torch
+
+    from explorer.capture.origin import value_summary
+    small = value_summary(torch.tensor([1.0, 2.0, 6.0]))
+    assert (small["min"], small["max"], small["mean"]) == (1.0, 6.0, 3.0)
+    big = value_summary(torch.arange(40.0))  # beyond the preview: torch computes them
+    assert (big["min"], big["max"], big["mean"]) == (0.0, 39.0, 19.5) and big["truncated"]
+    bad = value_summary(torch.tensor([float("inf"), 1.0]))
+    assert bad["max"] == "inf" and bad["min"] == 1.0
+    json.dumps(value_summary(torch.tensor([float("nan")])), allow_nan=False)

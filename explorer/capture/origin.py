@@ -12,6 +12,7 @@ alive by the record. ``capture`` reads the tags into ``attrs``.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,6 +69,12 @@ def _shapes(obj: Any) -> list[list[int]]:
     return [list(t.shape) for t in tree_leaves(obj) if isinstance(t, torch.Tensor)]
 
 
+def _finite(value: float) -> float | str:
+    """JSON has no NaN or infinity: spelled as strings, as the value preview does."""
+    value = float(value)
+    return value if math.isfinite(value) else str(value)
+
+
 def value_summary(t: torch.Tensor) -> dict | None:
     """Shape, dtype, the first few values and min/max/mean of a forward output, or None
     where it holds no values (the meta device)."""
@@ -75,11 +82,18 @@ def value_summary(t: torch.Tensor) -> dict | None:
         return None
     with torch.no_grad():
         summary = preview(t)
-        if 0 < t.numel() <= STAT_LIMIT and not t.is_complex():
+        values = summary["value"]
+        if not summary["truncated"] and values and not t.is_complex() and all(
+                isinstance(v, (int, float)) for v in values):
+            # every value is in the preview already: no more torch calls (a 1,000-step loop
+            # makes thousands of small outputs, and each torch call costs microseconds)
+            summary.update(min=_finite(min(values)), max=_finite(max(values)),
+                           mean=_finite(sum(values) / len(values)))
+        elif 0 < t.numel() <= STAT_LIMIT and not t.is_complex():
             flat = t.detach().reshape(-1)
             flat = flat if flat.is_floating_point() else flat.double()
             low, high, mean = torch.stack([flat.min(), flat.max(), flat.mean()]).tolist()
-            summary.update(min=low, max=high, mean=mean)
+            summary.update(min=_finite(low), max=_finite(high), mean=_finite(mean))
     return summary
 
 
