@@ -196,3 +196,31 @@ def test_lessons_get_the_apps_verdict_live(name):
     app = twin.compare(code, seed=0, run=execution.execute(code, seed=0, keep_values=True))
     fields = ("status", "equivalent", "line", "reason", "message")
     assert {k: shown.twin.get(k) for k in fields} == {k: app.get(k) for k in fields}
+
+
+weights = [torch.randn(3, 3, requires_grad=True), torch.randn(3, 3, requires_grad=True)]
+settings = {"scale": 2.0}
+odd = [object()]
+
+
+def stacked(x):
+    for w in weights:
+        x = torch.tanh(x @ w) * settings["scale"]
+    return x.sum()
+
+
+def uses_odd(x):
+    return (x * len(odd)).sum()
+
+
+def test_lists_and_dicts_of_tensors_are_written_out_with_their_live_values():
+    x = torch.randn(2, 3)
+    shown = explorer.show(stacked, x)
+    assert shown.equivalent, shown.twin["message"]
+    expected = torch.autograd.grad(stacked(x), weights)
+    assert [r["leaf"] for r in shown.gradients] == ["weights[0]", "weights[1]"]
+    assert [float(r["torch |grad|"]) for r in shown.gradients] == pytest.approx(
+        [g.norm().item() for g in expected], rel=1e-3)
+    assert all(r["agree"] == "yes" for r in shown.gradients)
+    with pytest.raises(live.LiveError, match="odd holds a object"):
+        live.write_out(uses_odd, ["x"])

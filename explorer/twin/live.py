@@ -233,6 +233,31 @@ class _Collector:
             self.namespace[name] = value
         elif (text := _literal(value)) is not None:
             self.lines.append(f"{name} = {text}")
+        elif isinstance(value, (list, tuple, dict)):
+            self.container(name, value)
+
+    def container(self, name: str, value: Any) -> None:
+        """A list, tuple or dict of tensors, layers and plain values, written out whole."""
+        def line(item: Any) -> str:
+            if isinstance(item, torch.Tensor):
+                return tensor_line(item)
+            if isinstance(item, torch.nn.Module):
+                for sub in item.modules():
+                    if _user_code(type(sub)):
+                        self.code(type(sub))
+                return module_line(item)
+            if isinstance(item, dict):
+                return "{" + ", ".join(f"{k!r}: {line(v)}" for k, v in item.items()) + "}"
+            if isinstance(item, (list, tuple)):
+                inner = ", ".join(line(v) for v in item) + ("," if len(item) == 1 else "")
+                return f"[{inner}]" if isinstance(item, list) else f"({inner})"
+            text = _literal(item)
+            if text is None:
+                raise LiveError(f"{name} holds a {type(item).__name__}, which cannot be written "
+                                "out as code for the twin.")
+            return text
+        self.lines.append(f"{name} = {line(value)}")
+        self.namespace[name] = value
 
     def module(self, name: str, value: torch.nn.Module) -> None:
         for sub in value.modules():
