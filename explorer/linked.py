@@ -7,6 +7,7 @@ that traced it), so one line names nodes in both graphs.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from explorer.graph import Graph, Node
 
@@ -80,3 +81,24 @@ def search(graph: Graph, query: str) -> list[str]:
     # an AccumulateGrad is drawn as its leaf (render's folding): the leaf matches instead
     return [n.id for n in graph.nodes if n.op != "AccumulateGrad"
             and all(w in _haystack(n) for w in words)]
+
+
+def _number(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def value_lines(graph: Graph) -> dict[str, list[str]]:
+    """Node id -> the label line that prints its forward value, micrograd-style: a scalar's
+    value (``= 1.32``), else the mean and range (``μ 0.12 [-1.5, 1.3]``); ops whose output
+    the run summarised (``attrs.value`` with statistics) only."""
+    out: dict[str, list[str]] = {}
+    for node in graph.nodes:
+        value = node.attrs.get("value")
+        if node.kind != "op" or not isinstance(value, dict) or "mean" not in value:
+            continue
+        if value.get("shape") == [] or len(value.get("value") or []) == 1:
+            out[node.id] = [f"= {_number(value['value'][0])}"]
+        else:
+            out[node.id] = [f"\u03bc {_number(value['mean'])} "
+                            f"[{_number(value['min'])}, {_number(value['max'])}]"]
+    return out

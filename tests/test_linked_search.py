@@ -51,3 +51,13 @@ def test_search_ops_ids_modules_params_and_lines():
     # AccumulateGrad (drawn as the parameter)
     assert linked.search(g, "line 12") == ["Sum", "If"] == linked.search(g, ":12")
     assert linked.search(g, "  ") == [] and linked.search(g, "conv") == []
+
+
+def test_value_lines_print_a_scalar_or_the_mean_and_range():
+    g = Graph(framework="torch", nodes=[
+        op("sum", "SumBackward0", value={"shape": [], "value": [1.31859], "min": 1.31859,
+                                         "max": 1.31859, "mean": 1.31859}),
+        op("relu", "ReluBackward0", value={"shape": [2, 2], "value": [0.0, 2.0, 0.5, 1.5],
+                                           "min": 0.0, "max": 2.0, "mean": 1.0}),
+        op("t", "TBackward0"), op("big", "MulBackward0", value={"shape": [40], "value": [0.0]})])
+    assert linked.value_lines(g) == {"sum": ["= 1.32"], "relu": ["\u03bc 1 [0, 2]"]}

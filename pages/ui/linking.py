@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import linked
+from explorer import linked, render
 from explorer.graph import Graph
 
 LINE = "linked.line"      # the linked line (int) or None
@@ -112,3 +112,12 @@ def line_picker(code: str, *graphs: Graph | None) -> None:
     st.selectbox("Show a line's nodes in both graphs", options, key=PICK,
                  format_func=label, on_change=_picked,
                  placeholder="pick a line, or click a node in either graph")
+
+
+def value_decoration(graph: Graph, key: str) -> render.Decoration | None:
+    """A toggle that prints each node's forward value in it (scalar, or mean and range)."""
+    if not st.toggle("Values on the nodes", key=f"linked.values.{key}",
+                     help="Each op's forward output: its value if it is a scalar, else its "
+                          "mean and [min, max]."):
+        return None
+    return render.Decoration(node_lines=linked.value_lines(graph))

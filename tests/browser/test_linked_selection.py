@@ -98,3 +98,18 @@ def test_search_lights_matches_in_both_graphs_and_next_cycles(page, app_url):
     expect(viewers.nth(1).locator("g.node.gx-focus")).to_have_count(1)
     assert viewers.nth(0).locator("g.node.gx-focus").count() == 0
     page.screenshot(path=str(ARTIFACTS / "linked_search_next.png"), full_page=True)
+
+
+def test_values_toggle_prints_each_value_in_its_node(page, app_url):
+    page.goto(app_url)
+    wait_for_graphs(page)
+    page.get_by_text("Values on the nodes").click()
+    settle(page)
+    torch_graph = page.locator(".gx-svg").nth(0)
+    # SumBackward0's output is the run's output, 1.319 (the headline's number)
+    expect(torch_graph.locator("g.node", has_text="SumBackward0").locator(
+        "text", has_text="= 1.32")).to_have_count(1, timeout=30_000)
+    addmm = torch_graph.locator("g.node", has_text="AddmmBackward0")
+    assert any(t.startswith("\u03bc ") for t in addmm.locator("text").evaluate_all(
+        "els => els.map(e => e.textContent)"))
+    page.screenshot(path=str(ARTIFACTS / "linked_values.png"), full_page=True)
