@@ -17,6 +17,20 @@ def format_bytes(n: float) -> str:
     return f"{n} B"
 
 
+def value_text(value: object) -> str:
+    """A value summary (``{"value": [...], "truncated": ...}``, as capture writes it), a
+    list of them (an op with several outputs) or a plain number, as one short line."""
+    if isinstance(value, dict) and isinstance(value.get("value"), list):
+        shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v)
+                          for v in value["value"])
+        return f"[{shown}{', ...' if value.get('truncated') else ''}]"
+    if isinstance(value, dict) and isinstance(value.get("items"), list):
+        return "; ".join(value_text(item) for item in value["items"])
+    if isinstance(value, (list, tuple)):
+        return "; ".join(value_text(item) for item in value)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def node_rows(graph: Graph, node: Node) -> list[tuple[str, str]]:
     incoming = [e.src for e in graph.edges if e.dst == node.id]
     outgoing = [e.dst for e in graph.edges if e.src == node.id]
@@ -31,8 +45,7 @@ def node_rows(graph: Graph, node: Node) -> list[tuple[str, str]]:
         rows.append(("requires_grad", str(node.attrs["requires_grad"])))
     value = node.attrs.get("value")
     if value:
-        shown = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in value["value"])
-        rows.append(("value", f"[{shown}{', ...' if value.get('truncated') else ''}]"))
+        rows.append(("value", value_text(value)))
     rows.append(("inputs", ", ".join(incoming) or "-"))
     rows.append(("feeds", ", ".join(outgoing) or "-"))
     for key, val in node.attrs.get("saved_args", {}).items():
