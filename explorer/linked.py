@@ -102,3 +102,33 @@ def value_lines(graph: Graph) -> dict[str, list[str]]:
             out[node.id] = [f"\u03bc {_number(value['mean'])} "
                             f"[{_number(value['min'])}, {_number(value['max'])}]"]
     return out
+
+
+def step_marks(graph: Graph, step: int) -> dict[str, str]:
+    """Define-by-run at executed-line ``step``: node id -> ``added`` for the ops that step's
+    line made then, ``future`` for ops later steps make; earlier ops and the leaves as they
+    are. Ops with no step (made inside a torch call, tagged with its step) follow their tag."""
+    marks = {}
+    for node in graph.nodes:
+        at = node.attrs.get("step")
+        if node.kind != "op" or not isinstance(at, int):
+            continue
+        if at == step:
+            marks[node.id] = "added"
+        elif at > step:
+            marks[node.id] = "future"
+    return marks
+
+
+def step_caption(graph: Graph, step: int) -> str:
+    """``step 7 of 40 · line 23, its 3rd run · 4 new nodes``."""
+    steps = graph.steps or []
+    if not 0 <= step < len(steps):
+        return ""
+    line = steps[step]["line"]
+    run = sum(1 for s in steps[:step + 1] if s["line"] == line)
+    new = sum(1 for v in step_marks(graph, step).values() if v == "added")
+    module = steps[step].get("module")
+    where = f" in {module}" if module else ""
+    return (f"step {step + 1} of {len(steps)} \u00b7 line {line}{where}, run {run} \u00b7 "
+            f"{new} new node{'s' if new != 1 else ''}")

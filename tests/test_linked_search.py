@@ -61,3 +61,20 @@ def test_value_lines_print_a_scalar_or_the_mean_and_range():
                                            "min": 0.0, "max": 2.0, "mean": 1.0}),
         op("t", "TBackward0"), op("big", "MulBackward0", value={"shape": [40], "value": [0.0]})])
     assert linked.value_lines(g) == {"sum": ["= 1.32"], "relu": ["\u03bc 1 [0, 2]"]}
+
+
+def test_step_marks_and_caption_against_the_origin_test_snippet():
+    from explorer import execution
+    from tests.test_origin import MODULES
+    graph = execution.execute(MODULES, backward=False).graph
+    # steps (tests/test_origin.py): 25, 12, 13, 12, 13, 26, 27, 26, 27, 26, 28
+    first_mul = next(i for i, s in enumerate(graph.steps) if s["line"] == 27)
+    marks = linked.step_marks(graph, first_mul)
+    assert sorted(k for k, v in marks.items() if v == "added") == ["mul"]
+    assert sorted(k for k, v in marks.items() if v == "future") == [
+        "addmm_2", "mul_1", "sum", "t_2"]
+    assert linked.step_caption(graph, first_mul) == \
+        f"step {first_mul + 1} of 11 \u00b7 line 27, run 1 \u00b7 1 new node"
+    second = next(i for i, s in enumerate(graph.steps) if s["line"] == 13 and i > 2)
+    assert linked.step_caption(graph, second) == \
+        f"step {second + 1} of 11 \u00b7 line 13 in model.1, run 2 \u00b7 2 new nodes"

@@ -121,3 +121,33 @@ def value_decoration(graph: Graph, key: str) -> render.Decoration | None:
                           "mean and [min, max]."):
         return None
     return render.Decoration(node_lines=linked.value_lines(graph))
+
+
+STEP = "linked.step"  # the stepper's slider: 1 to the number of the run's steps
+STEP_CLASSES = {"added": "gx-added", "future": "gx-future"}
+
+
+def _stepped(lines: list[int]) -> None:
+    """The slider moved: its step's line becomes the linked one before the page redraws,
+    so the editor (drawn first) marks it too."""
+    step = st.session_state.get(STEP, 1) - 1
+    if 0 <= step < len(lines):
+        st.session_state[LINE] = lines[step]
+
+
+def stepper(graph: Graph) -> dict[str, str]:
+    """Define-by-run, step by step: a slider over the executed lines of forward; the graph
+    shows the ops made so far, the step's new ones in green, later ones faded; the editor and
+    the tf.function graph (whole from the first step) mark the step's line."""
+    steps = graph.steps or []
+    if not steps or not st.toggle("Step through forward", key="linked.stepping",
+                                  help="One executed line at a time: the autograd graph "
+                                       "grows by the nodes each line made."):
+        return {}
+    lines = [s["line"] for s in steps]
+    if not 1 <= st.session_state.get(STEP, 1) <= len(steps):
+        st.session_state[STEP] = 1
+    step = st.slider("Step", 1, max(len(steps), 2), key=STEP, on_change=_stepped,
+                     args=(lines,), label_visibility="collapsed") - 1
+    st.caption(linked.step_caption(graph, step))
+    return {node: STEP_CLASSES[mark] for node, mark in linked.step_marks(graph, step).items()}

@@ -101,9 +101,10 @@ def headline(run: dict, graph: Graph, twin: dict) -> None:
 def torch_panel(graph: Graph, view: str, device: str, height: int = 560) -> None:
     st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
     decoration = linking.value_decoration(graph, "torch")
+    steps = linking.stepper(graph)
     node = graph_panel.show_graph(graph, key="torch", view=view, height=height,
                                   decoration=decoration,
-                                  highlight=linking.highlight(graph, "torch"),
+                                  highlight={**linking.highlight(graph, "torch"), **steps},
                                   focus=linking.focus("torch"))
     linking.follow(graph, "torch", node)
     graph_panel.node_picker(graph, key="torch")

@@ -113,3 +113,40 @@ def test_values_toggle_prints_each_value_in_its_node(page, app_url):
     assert any(t.startswith("\u03bc ") for t in addmm.locator("text").evaluate_all(
         "els => els.map(e => e.textContent)"))
     page.screenshot(path=str(ARTIFACTS / "linked_values.png"), full_page=True)
+
+
+def ids(viewer, cls: str) -> list[str]:
+    return sorted(viewer.locator(f"g.node.{cls}").evaluate_all("els => els.map(e => e.id)"))
+
+
+def test_stepper_grows_the_autograd_graph_line_by_line(page, app_url):
+    """The default lesson's forward runs lines 12 (the if: no node, x needs no gradient),
+    13 (the layer: t and addmm) and 17 (the sum); the twin's graph is whole at every step."""
+    page.goto(app_url)
+    wait_for_graphs(page)
+    page.get_by_text("Step through forward").click()
+    settle(page)
+    viewers = page.locator(".gx-svg")
+    expect(page.get_by_text("step 1 of 3 \u00b7 line 12, run 1 \u00b7 0 new nodes")).to_be_visible(
+        timeout=30_000)
+    assert ids(viewers.nth(0), "gx-future") == ["node_addmm", "node_sum", "node_t"]
+    assert ids(viewers.nth(0), "gx-added") == []
+    page.screenshot(path=str(ARTIFACTS / "linked_step_1.png"), full_page=True)
+    slider = page.get_by_role("slider").first
+    slider.press("ArrowRight")
+    settle(page)
+    expect(page.get_by_text("step 2 of 3 \u00b7 line 13, run 1 \u00b7 2 new nodes")).to_be_visible(
+        timeout=30_000)
+    assert ids(viewers.nth(0), "gx-added") == ["node_addmm", "node_t"]
+    assert ids(viewers.nth(0), "gx-future") == ["node_sum"]
+    assert ids(viewers.nth(1), "gx-future") == []  # define-and-run: all there from step 1
+    assert ids(viewers.nth(1), "gx-linked") == ["node_cond"]  # the If: line 13 is in a branch
+    expect(editor_marker(page)).to_have_count(1, timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "linked_step_2.png"), full_page=True)
+    page.get_by_role("slider").first.press("ArrowRight")
+    settle(page)
+    expect(page.get_by_text("step 3 of 3 \u00b7 line 17, run 1 \u00b7 1 new node")).to_be_visible(
+        timeout=30_000)
+    assert ids(viewers.nth(0), "gx-added") == ["node_sum"]
+    assert ids(viewers.nth(0), "gx-future") == []
+    page.screenshot(path=str(ARTIFACTS / "linked_step_3.png"), full_page=True)
