@@ -125,11 +125,6 @@ def main() -> None:
     before = memory()
     threads: dict[str, int] = {}
     loaded = preload(args.jobs, threads) if args.preload else []
-    if args.preload and not args.once:
-        # imports done: back to nice 0 (allowed without privilege for an autogroup), so that
-        # a busy host does not starve the loop that hands out spares and measures the
-        # workers' temp folders (``tempfolder``: the only bound on one without a tmpfs)
-        priority.set_session_nice(0)
     spares = args.spares if args.preload and not args.once else 0
     server = TemplateServer(control, args.jobs, once=args.once, preloaded=args.preload,
                             spares=spares, spare_slots=args.spare_slots,
