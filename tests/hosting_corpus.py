@@ -2,7 +2,7 @@
 tests/test_hosting_no_namespaces.py: started by ``scripts/without_namespaces.py`` (as root or as
 an unprivileged uid), in strict mode, it runs the hostile corpus of tests/test_sandbox_hostile.py,
 the same-uid attacks below and every lesson (benign: their graphs must be drawn) through one warm
-pool (two spares warmed up first, then forked workers), and writes what it saw as JSON:
+pool (a spare warmed up first, then spares and forked workers), and writes what it saw as JSON:
 
     python tests/hosting_corpus.py OUT_DIR
 
@@ -189,7 +189,7 @@ def main(out_dir: str) -> int:
     abstract.setblocking(False)
     os.environ["EXPLORER_TEST_SECRET"] = SECRET
     canary = digest(REPO_CANARY)
-    pool = WarmPool(spares=2, spare_wait_s=0.0)
+    pool = WarmPool(spares=1, spare_wait_s=0.0)
     scheduler = Scheduler(workers=2, queue_limit=200, pool=pool)
     pool.get()
     spares_ready = pool.wait_spares(timeout=240)

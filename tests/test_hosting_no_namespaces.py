@@ -171,7 +171,7 @@ def test_nothing_escaped_the_whole_corpus(hosted):
     assert hosted["written_outside"] == []
     assert hosted["blocked_layers"] is None      # strict mode refused no run
     served = hosted["served"]
-    assert hosted["spares_ready"] and served["spare"] >= 2 and served["forked"] >= 1, served
+    assert hosted["spares_ready"] and served["spare"] >= 1 and served["forked"] >= 1, served
 
 
 @pytest.mark.slow
