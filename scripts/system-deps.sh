@@ -12,6 +12,9 @@ ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [[ "${1:-}" == "--browser" ]]; then
   command -v chromium >/dev/null 2>&1 || [[ -x /usr/bin/chromium ]] || need+=(chromium)
+  # Debian's python3.11: the hosting tests run a server as an ordinary uid on a venv made
+  # from it (a pyenv or root-owned interpreter may not be runnable by that uid).
+  [[ -x /usr/bin/python3.11 ]] || need+=(python3.11 python3.11-venv)
 fi
 ((${#need[@]})) || exit 0
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
