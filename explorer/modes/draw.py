@@ -19,6 +19,12 @@ def _attrs(attrs: dict[str, str]) -> str:
     return "[" + " ".join(f"{k}={render.quote(str(v))}" for k, v in attrs.items()) + "]"
 
 
+def dot_id(cluster: str, node_id: str) -> str:
+    """A node's DOT id: FX names repeat from graph to graph (``l_x_``, ``linear``), so each
+    is qualified by the box it is drawn in."""
+    return f"{cluster}/{node_id}"
+
+
 def _cluster(graph: Graph, name: str, label: str, out: list[str], depth: int = 0) -> None:
     """``graph`` as DOT cluster ``name``; its subgraphs as clusters of their own, inside."""
     pad = "  " * (depth + 1)
@@ -29,10 +35,11 @@ def _cluster(graph: Graph, name: str, label: str, out: list[str], depth: int = 0
         if node.attrs.get("subgraphs"):
             style = {**style, **CONTROL_STYLE}
         attrs = {**style, "label": "\n".join(render.node_lines(node, graph.framework)),
-                 "id": render.dom_id(node.id)}
-        out.append(f"{pad}  {render.quote(node.id)} {_attrs(attrs)};")
+                 "id": render.dom_id(dot_id(name, node.id))}
+        out.append(f"{pad}  {render.quote(dot_id(name, node.id))} {_attrs(attrs)};")
     for edge in graph.edges:
-        out.append(f"{pad}  {render.quote(edge.src)} -> {render.quote(edge.dst)}"
+        out.append(f"{pad}  {render.quote(dot_id(name, edge.src))} -> "
+                   f"{render.quote(dot_id(name, edge.dst))}"
                    f" {_attrs(render.EDGE_STYLE.get(edge.kind, {}))};")
     out.append(f"{pad}}}")
     for node in graph.nodes:
@@ -41,7 +48,8 @@ def _cluster(graph: Graph, name: str, label: str, out: list[str], depth: int = 0
                 _cluster(graph.subgraphs[sub], sub, f"{node.op} \u00b7 {role}", out, depth)
                 first = next((n.id for n in graph.subgraphs[sub].nodes), None)
                 if first:
-                    out.append(f"{pad}{render.quote(node.id)} -> {render.quote(first)} "
+                    out.append(f"{pad}{render.quote(dot_id(name, node.id))} -> "
+                               f"{render.quote(dot_id(sub, first))} "
                                f"{_attrs({**render.EDGE_STYLE['control'], 'label': role})};")
 
 
@@ -76,13 +84,14 @@ def compile_dot(graph: Graph, title: str | None = None) -> str:
                 "\u2026" if len(words) > BREAK_WORDS else "")
             out.append(f"  {render.quote(break_id(i))} "
                        f"{_attrs({**BREAK_STYLE, 'label': label, 'id': break_id(i)})};")
-            last = sub.nodes[-1].id if sub.nodes else None
-            nxt = graph.subgraphs[tops[i + 1].attrs["subgraphs"]["graph"]].nodes
-            if last:
-                out.append(f"  {render.quote(last)} -> {render.quote(break_id(i))} "
-                           f"{_attrs(render.EDGE_STYLE['control'])};")
+            following = tops[i + 1].attrs["subgraphs"]["graph"]
+            nxt = graph.subgraphs[following].nodes
+            if sub.nodes:
+                out.append(f"  {render.quote(dot_id(name, sub.nodes[-1].id))} -> "
+                           f"{render.quote(break_id(i))} {_attrs(render.EDGE_STYLE['control'])};")
             if nxt:
-                out.append(f"  {render.quote(break_id(i))} -> {render.quote(nxt[0].id)} "
+                out.append(f"  {render.quote(break_id(i))} -> "
+                           f"{render.quote(dot_id(following, nxt[0].id))} "
                            f"{_attrs(render.EDGE_STYLE['control'])};")
     if not tops:
         out.append(f"  none {_attrs({'shape': 'plaintext', 'label': 'no FX graph captured'})};")

@@ -57,13 +57,9 @@ def names(ep: torch.export.ExportedProgram, program: snippet.Program) -> dict[st
 
 
 def graph_of(ep: torch.export.ExportedProgram, program: snippet.Program) -> dict:
-    graph = fx.to_graph(ep.graph_module, "export", names(ep, program))
     sig = ep.graph_signature
-    params = set(sig.inputs_to_parameters) | set(sig.inputs_to_buffers)
-    for node in graph.nodes:
-        if node.kind == "param" and node.id not in params:
-            node.kind = "input"  # a user input spelled like a parameter: an argument still
-    return graph.to_json()
+    params = frozenset(sig.inputs_to_parameters) | frozenset(sig.inputs_to_buffers)
+    return fx.to_graph(ep.graph_module, "export", names(ep, program), params=params).to_json()
 
 
 def maker(ep: torch.export.ExportedProgram):

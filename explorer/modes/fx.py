@@ -53,9 +53,10 @@ def _meta(value: Any) -> dict:
 
 
 def to_graph(gm: torch.fx.GraphModule, framework: str, names: dict[str, str] | None = None,
-             prefix: str = "") -> Graph:
-    """``names``: placeholder name -> what it is in the user's code (export's signature);
-    a name there, or a parameter's example value, makes a ``param`` node."""
+             prefix: str = "", params: frozenset[str] = frozenset()) -> Graph:
+    """``names``: placeholder name -> what it is in the user's code (export's signature),
+    for the branch graphs too; a placeholder in ``params``, or one whose example value is a
+    parameter, is a ``param`` node."""
     names = names or {}
     graph = Graph(framework=framework)
     modules = dict(gm.named_children())
@@ -72,7 +73,7 @@ def to_graph(gm: torch.fx.GraphModule, framework: str, names: dict[str, str] | N
             continue
         if node.op == "placeholder":
             label = names.get(node.name) or leaf_name(str(node.target))
-            is_param = node.name in names or isinstance(example, torch.nn.Parameter)
+            is_param = node.name in params or isinstance(example, torch.nn.Parameter)
             graph.nodes.append(Node(node.name, "param" if is_param else "input", label=label,
                                     attrs=attrs, **meta))
         elif node.op == "output":
@@ -86,8 +87,8 @@ def to_graph(gm: torch.fx.GraphModule, framework: str, names: dict[str, str] | N
                 role = roles[i] if i < len(roles) else str(arg.target)
                 name = f"{prefix}{arg.target}"
                 links[role] = name
-                graph.subgraphs[name] = to_graph(modules[arg.target], framework,
-                                                 prefix=f"{name}.")
+                graph.subgraphs[name] = to_graph(modules[arg.target], framework, names,
+                                                 f"{name}.", params)
             if links:
                 attrs["subgraphs"] = links
             graph.nodes.append(Node(node.name, "op", op=op, label=op, attrs=attrs, **meta))
