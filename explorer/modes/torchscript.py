@@ -88,9 +88,11 @@ def to_graph(block: torch._C.Block | torch._C.Graph, prefix: str = "") -> Graph:
         graph.nodes.append(Node(nid, "const" if kind == "prim::Constant" else "op", op=kind,
                                 label=_label(node), attrs=attrs,
                                 **(_meta(outputs[0]) if outputs else {})))
+        feeds: set[str] = set()  # a value used twice by one node (h * h): one edge
         for value in node.inputs():
             src = source(value)
-            if src:
+            if src and src not in feeds:
+                feeds.add(src)
                 graph.edges.append(Edge(src, nid))
         for value in outputs:
             made[value.debugName()] = nid
