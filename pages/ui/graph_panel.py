@@ -85,6 +85,9 @@ def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
                                highlight=marks,
                                focus=render.dom_id(focus[0]) if focus else None,
                                focus_token=focus[1] if focus else 0,
+                               lines={render.dom_id(n.id): n.attrs["line"] for n in graph.nodes
+                                      if n.kind == "op" and isinstance(n.attrs.get("line"),
+                                                                       int)},
                                selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
     else:
         st.graphviz_chart(dot, height=height)

@@ -132,6 +132,30 @@ export default function (component) {
   for (const [id, cls] of Object.entries(data.highlight || {})) mark(id, cls);
   if (data.selected) mark(data.selected, "gx-selected");
 
+  // Hover: the nodes of the hovered node's line light up lightly in this graph (a click
+  // links the line everywhere: the editor and the other graph, through Python).
+  const lines = data.lines || {};
+  const byLine = new Map();
+  svg.querySelectorAll("g.node").forEach((el) => {
+    const line = lines[el.id];
+    if (line === undefined) return;
+    if (!byLine.has(line)) byLine.set(line, []);
+    byLine.get(line).push(el);
+  });
+  let hovered = [];
+  view.addEventListener("pointerover", (evt) => {
+    const el = evt.target.closest && evt.target.closest("g.node");
+    const next = el ? byLine.get(lines[el.id]) || [] : [];
+    if (next === hovered) return;
+    hovered.forEach((n) => n.classList.remove("gx-hover"));
+    hovered = next;
+    hovered.forEach((n) => n.classList.add("gx-hover"));
+  });
+  view.addEventListener("pointerleave", () => {
+    hovered.forEach((n) => n.classList.remove("gx-hover"));
+    hovered = [];
+  });
+
   // Search's "next": pan (keeping the zoom) so the node it names sits in the middle, once
   // per press (the token changes), so a later drag is not undone by a rerun.
   const focus = data.focus && svg.querySelector(`g.node[id="${CSS.escape(data.focus)}"]`);

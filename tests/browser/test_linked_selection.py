@@ -150,3 +150,15 @@ def test_stepper_grows_the_autograd_graph_line_by_line(page, app_url):
     assert ids(viewers.nth(0), "gx-added") == ["node_sum"]
     assert ids(viewers.nth(0), "gx-future") == []
     page.screenshot(path=str(ARTIFACTS / "linked_step_3.png"), full_page=True)
+
+
+def test_hover_lights_the_nodes_of_the_same_line_lightly(page, app_url):
+    page.goto(app_url)
+    wait_for_graphs(page)
+    torch_graph = page.locator(".gx-svg").nth(0)
+    torch_graph.locator('g.node[id="node_addmm"]').hover()
+    expect(torch_graph.locator("g.node.gx-hover")).to_have_count(2, timeout=10_000)
+    assert ids(torch_graph, "gx-hover") == ["node_addmm", "node_t"]  # line 13's two ops
+    page.screenshot(path=str(ARTIFACTS / "linked_hover.png"), full_page=True)
+    page.mouse.move(0, 0)
+    expect(torch_graph.locator("g.node.gx-hover")).to_have_count(0, timeout=10_000)
