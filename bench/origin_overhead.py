@@ -9,26 +9,10 @@ import argparse
 import contextlib
 import time
 
+from render_rnn import RNN  # the same RNN as the render benchmark (bench/ is on sys.path)
+
 from explorer import execution
 from explorer.capture import origin
-
-RNN = """
-import torch
-import torch.nn as nn
-
-cell = nn.Linear(10, 10)
-
-
-def inputs():
-    return (torch.randn({steps}, 10),)
-
-
-def forward(sequence):
-    h = torch.zeros(1, 10)
-    for x_t in sequence:
-        h = torch.tanh(cell(x_t) + h)
-    return h.sum()
-"""
 
 
 @contextlib.contextmanager
