@@ -27,7 +27,10 @@ def imported_top_levels(folders: list[str]) -> dict[str, str]:
                 else:
                     continue
                 for name in names:
-                    found.setdefault(name.split(".")[0], str(path.relative_to(ROOT)))
+                    top = name.split(".")[0]
+                    if (path.parent / f"{top}.py").exists():
+                        continue  # a script's sibling (a bench imports another bench)
+                    found.setdefault(top, str(path.relative_to(ROOT)))
     return found
 
 
