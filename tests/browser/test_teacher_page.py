@@ -16,19 +16,8 @@ from playwright.sync_api import expect
 from explorer import lessons, share
 from tests.browser.app_server import settle, wait_for_graphs
 from tests.browser.conftest import ARTIFACTS
+from tests.test_teacher_errors import FLOOD  # the print flood the worker's tests use
 
-FLOOD = '''import torch
-
-
-def inputs():
-    return torch.ones(3)
-
-
-def forward(x):
-    for i in range(10**9):
-        print("x" * 1000)
-    return x.sum()
-'''
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SLEEPY = '''import time
