@@ -122,3 +122,78 @@ def line_notes(code: str, trace: dict) -> dict[int, str]:
         if branch.kind != "call":
             notes[branch.line] = f"{branch.kind}: {branch.summary()}"
     return notes
+
+
+@dataclass(frozen=True)
+class LoopStep:
+    """Where one executed-line step is in the innermost loop around its line."""
+
+    loop: int        # the loop's header line
+    iteration: int   # 1-based; at the header, the iteration it is about to start
+    of: int          # iterations of this entry of the loop
+    header: bool     # the step is the loop's test (for/while line), not its body
+
+    def text(self) -> str:
+        where = f"the loop at line {self.loop}"
+        if not self.header:
+            return f"iteration {self.iteration} of {self.of} of {where}"
+        if self.iteration > self.of:
+            return f"{where} ends after {self.of} iteration{'s' * (self.of != 1)}"
+        return f"{where} starts iteration {self.iteration} of {self.of}"
+
+
+def _loops(code: str) -> list[tuple[int, int, int, tuple[int, int]]]:
+    """(header line, body's first line, body's last line, the enclosing function's lines)
+    of every for/while whose body starts on a line of its own."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    out = []
+
+    def visit(node: ast.AST, scope: tuple[int, int]) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = scope
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                inner = (child.lineno, child.end_lineno or child.lineno)
+            elif isinstance(child, (ast.For, ast.While)) and child.body[0].lineno > child.lineno:
+                out.append((child.lineno, child.body[0].lineno,
+                            child.body[-1].end_lineno or child.body[-1].lineno, scope))
+            visit(child, inner)
+
+    visit(tree, (1, len(code.splitlines())))
+    return out
+
+
+def loop_steps(code: str, lines: list[int]) -> list[LoopStep | None]:
+    """For each executed line of ``lines`` (``graph.steps`` in order), its iteration of the
+    innermost loop of ``code`` holding that line, or None outside loops.
+
+    An *entry* of a loop starts where its header runs after a step of the same function
+    outside the loop; the body's first line right after the test starts an iteration. Steps
+    of other functions (a call made in the body) do not end an entry."""
+    best: list[tuple[int, LoopStep] | None] = [None] * len(lines)
+    for header, first, last, (lo, hi) in _loops(code):
+        entries: list[list[int]] = []
+        inside = False
+        for index, line in enumerate(lines):
+            if not lo <= line <= hi:
+                continue  # another function's step
+            if header <= line <= last:
+                if not inside:
+                    entries.append([])
+                entries[-1].append(index)
+            inside = header <= line <= last
+        for entry in entries:
+            # an iteration starts where the body's first line follows the test
+            starts = [k > 0 and lines[i] == first and lines[entry[k - 1]] == header
+                      for k, i in enumerate(entry)]
+            total, done = sum(starts), 0
+            for index, start in zip(entry, starts):
+                done += start
+                at_header = lines[index] == header
+                step = LoopStep(header, done + 1 if at_header else done, total, at_header)
+                span = last - header
+                if best[index] is None or span < best[index][0]:
+                    best[index] = (span, step)
+    return [b[1] if b else None for b in best]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from explorer import executed
 from explorer.graph import Graph, Node
 
 
@@ -120,8 +121,9 @@ def step_marks(graph: Graph, step: int) -> dict[str, str]:
     return marks
 
 
-def step_caption(graph: Graph, step: int) -> str:
-    """``step 7 of 40 · line 23, its 3rd run · 4 new nodes``."""
+def step_caption(graph: Graph, step: int, code: str | None = None) -> str:
+    """``step 7 of 40 · line 23, run 3 · 4 new nodes``; given the ``code``, a step in a loop
+    also says its iteration: ``· iteration 1 of 5 of the loop at line 22 ·``."""
     steps = graph.steps or []
     if not 0 <= step < len(steps):
         return ""
@@ -130,5 +132,7 @@ def step_caption(graph: Graph, step: int) -> str:
     new = sum(1 for v in step_marks(graph, step).values() if v == "added")
     module = steps[step].get("module")
     where = f" in {module}" if module else ""
+    loop = executed.loop_steps(code, [s["line"] for s in steps])[step] if code else None
     return (f"step {step + 1} of {len(steps)} \u00b7 line {line}{where}, run {run} \u00b7 "
-            f"{new} new node{'s' if new != 1 else ''}")
+            + (f"{loop.text()} \u00b7 " if loop else "")
+            + f"{new} new node{'s' if new != 1 else ''}")
