@@ -17,6 +17,7 @@ test: setup
 	./scripts/system-deps.sh --browser
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m dockerfile tests/test_dockerfile_steps.py
 
 setup: $(STAMP)
 

@@ -15,6 +15,10 @@ if [[ "${1:-}" == "--browser" ]]; then
   # Debian's python3.11: the hosting tests run a server as an ordinary uid on a venv made
   # from it (a pyenv or root-owned interpreter may not be runnable by that uid).
   [[ -x /usr/bin/python3.11 ]] || need+=(python3.11 python3.11-venv)
+  # debootstrap: tests/test_dockerfile_steps.py runs the Dockerfile's steps on a clean Debian
+  # tree (no Docker engine here); capsh (libcap2-bin) decodes the capabilities it checks.
+  command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || need+=(debootstrap)
+  command -v capsh >/dev/null 2>&1 || [[ -x /usr/sbin/capsh ]] || need+=(libcap2-bin)
 fi
 ((${#need[@]})) || exit 0
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

@@ -5,7 +5,12 @@ with ENOSYS so that glibc falls back to ``clone``), optionally as another uid. T
 for the whole process tree the command starts (seccomp filters are inherited and cannot be
 removed).
 
-    python scripts/without_namespaces.py [--user UID:GID] [--also-refuse CALL] -- COMMAND...
+    python scripts/without_namespaces.py [--user UID:GID] [--also-refuse CALL]
+        [--keep-caps CHOWN,SETUID,...] -- COMMAND...
+
+``--keep-caps`` drops every other capability from the bounding set first, so that a root
+command holds only those (Docker's default set, without CAP_SYS_ADMIN: see
+scripts/dockerfile_steps.py).
 
 Used by tests/test_hosting_no_namespaces.py; by hand, it shows what a hosted server's About
 page would say: ``python scripts/without_namespaces.py -- .venv/bin/python -m explorer doctor``.
@@ -42,17 +47,46 @@ def refuse_namespaces(also: list[str] = ()) -> None:
     rules.load()
 
 
+CAPS = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+        "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
+        "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
+        "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+        "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
+        "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+        "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"]  # by number
+PR_CAPBSET_DROP = 24
+
+
+def keep_only(keep: list[str]) -> None:
+    """Drop from the bounding set every capability not in ``keep``: what a command started
+    after this may hold, root or not."""
+    import ctypes
+
+    unknown = set(keep) - set(CAPS)
+    if unknown:
+        raise SystemExit(f"unknown capabilities: {sorted(unknown)}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    for number in range(last + 1):
+        held = number < len(CAPS) and CAPS[number] in keep
+        if not held and libc.prctl(PR_CAPBSET_DROP, number, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {number}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--user", help="UID:GID to run the command as (from root)")
     parser.add_argument("--also-refuse", action="append", default=[], metavar="SYSCALL",
                         help="a system call to refuse too, with ENOSYS (repeatable)")
+    parser.add_argument("--keep-caps", help="comma-separated capabilities to keep (from root)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] \
         else args.command
     if not command:
         parser.error("no command")
+    if args.keep_caps:
+        keep_only(args.keep_caps.split(","))
     refuse_namespaces(args.also_refuse)
     if args.user:
         uid, _, gid = args.user.partition(":")
