@@ -7,8 +7,9 @@ import re
 
 import streamlit as st
 
-from explorer import details, render
+from explorer import details, layout_big, render, render_modules
 from explorer.graph import Graph
+from pages.ui import bigview, modules_ui
 from pages.ui.viewer import graph_viewer
 
 
@@ -18,14 +19,16 @@ def digest(graph: Graph) -> str:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def dot_text(_graph: Graph, graph_digest: str, view: str, decoration_json: str = "{}") -> str:
+def dot_text(_graph: Graph, graph_digest: str, view: str, decoration_json: str = "{}",
+             boxes_key: str = "", _boxes: render_modules.ModuleView | None = None) -> str:
     """DOT of ``_graph`` (not hashed: ``graph_digest`` is its key, so the graph the page
-    already holds is drawn as it is, not serialised and parsed again)."""
+    already holds is drawn as it is, not serialised and parsed again); with module boxes
+    ``_boxes`` (``boxes_key`` its settings) where the page has them."""
     deco = json.loads(decoration_json)
     decoration = render.Decoration(
         node_lines=deco.get("node_lines", {}), node_style=deco.get("node_style", {}),
         edge_style={tuple(k.split("\u2192", 1)): v for k, v in deco.get("edge_style", {}).items()})
-    return render.to_dot(_graph, view, decoration=decoration)
+    return render.to_dot(_boxes or _graph, view, decoration=decoration)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -74,26 +77,39 @@ def decoration_json(decoration: render.Decoration | None) -> str:
 def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
                decoration: render.Decoration | None = None,
                highlight: dict[str, str] | None = None,
-               focus: tuple[str, int] | None = None) -> str | None:
+               focus: tuple[str, int] | None = None,
+               boxes: render_modules.ModuleView | None = None) -> str | None:
     """Draw ``graph``; return the id of the node the user selected, if any. ``focus``
-    (node id, token) pans to that node once per token (search's "next")."""
-    dot = dot_text(graph, digest(graph), view, decoration_json(decoration))
+    (node id, token) pans to that node once per token (search's "next"). ``boxes``
+    (``modules_ui.controls``): module calls drawn as boxes, a click opens or closes one."""
+    dot = dot_text(graph, digest(graph), view, decoration_json(decoration),
+                   modules_ui.settings(boxes, key), boxes)
     ids = {render.dom_id(n.id): n.id for n in graph.nodes}
-    marks = {render.dom_id(node): cls for node, cls in (highlight or {}).items()}
-    if render.dot_available():
+    marks = {render.dom_id(node): cls
+             for node, cls in modules_ui.drawn(boxes, highlight or {}).items()}
+    lines = {render.dom_id(n.id): n.attrs["line"] for n in graph.nodes
+             if n.kind == "op" and isinstance(n.attrs.get("line"), int)}
+    if layout_big.routed(graph, view):  # too big for dot in time: laid out here, a canvas
+        st.caption(bigview.CAPTION.format(n=len(graph.nodes)))
+        clicked = bigview.big_viewer(
+            bigview.scene_of(graph, digest(graph), decoration_json(decoration)),
+            key=f"{key}.big", height=height, highlight=marks, lines=lines,
+            focus=render.dom_id(focus[0]) if focus else None,
+            focus_token=focus[1] if focus else 0,
+            selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
+    elif render.dot_available():
         clicked = graph_viewer(svg_text(dot), key=f"{key}.viewer", height=height,
                                highlight=marks,
                                focus=render.dom_id(focus[0]) if focus else None,
-                               focus_token=focus[1] if focus else 0,
-                               lines={render.dom_id(n.id): n.attrs["line"] for n in graph.nodes
-                                      if n.kind == "op" and isinstance(n.attrs.get("line"),
-                                                                       int)},
+                               focus_token=focus[1] if focus else 0, lines=lines,
                                selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
     else:
         st.graphviz_chart(dot, height=height)
         st.caption("Graphviz's dot is not installed on this server: drawn in the browser, "
                    "without zoom or selection.")
         clicked = None
+    if modules_ui.clicked(boxes, key, clicked):
+        st.rerun()  # draw the box opened or closed
     clicked_node = ids.get((clicked or "").split("#", 1)[0])  # ghost copies end in #k
     if clicked_node and clicked_node != st.session_state.get(f"{key}.last_click"):
         st.session_state[f"{key}.last_click"] = clicked_node
