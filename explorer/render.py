@@ -14,6 +14,10 @@ import subprocess
 from dataclasses import dataclass, field
 
 from explorer.graph import Graph, Node
+from explorer.render_clusters import CLUSTER_STYLE as CLUSTER_STYLE  # noqa: F401
+from explorer.render_clusters import FONT, clusters, nest
+from explorer.render_decoration import Decoration
+from explorer.render_modules import ModuleView, box_lines
 from explorer.rolling import Block, rolled_blocks
 
 VIEWS = ("auto", "full", "rolled")
@@ -21,7 +25,6 @@ ROLL_BUDGET = 300        # "auto" draws the rolled view above this many nodes
 GHOST_MIN_USES = 3       # a leaf used this often is drawn once per use
 LARGE_DRAWING = 500      # above this many shapes, ask dot for its fast layout settings
 LEAF_KINDS = ("param", "input", "const")
-FONT = "Helvetica"
 
 KIND_STYLE: dict[str, dict[str, str]] = {
     "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8edf4", "color": "#7b8aa0"},
@@ -48,8 +51,8 @@ EDGE_STYLE: dict[str, dict[str, str]] = {
                 "fontcolor": "#c0392b"},
 }
 GHOST_STYLE = {"style": "filled,dashed"}
-CLUSTER_STYLE = {"style": "rounded,dashed", "color": "#c0392b", "fontcolor": "#c0392b",
-                 "fontname": FONT, "fontsize": "11", "labeljust": "l"}
+BOX_STYLE = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#dfe8f5",
+             "color": "#4a6591", "peripheries": "2"}
 
 
 class RenderError(Exception):
@@ -82,30 +85,7 @@ class Drawing:
     blocks: list[Block]
     view: str
     alias: dict[str, str] = field(default_factory=dict)  # folded node -> node drawn for it
-
-
-@dataclass
-class Decoration:
-    """What a page paints over a drawing, keyed by model node ids: extra label lines
-    (branch counts on an ``If``), extra DOT attributes for nodes and for edges (gradient
-    flow as edge width and colour)."""
-
-    node_lines: dict[str, list[str]] = field(default_factory=dict)
-    node_style: dict[str, dict[str, str]] = field(default_factory=dict)
-    edge_style: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
-
-    def style_of_line(self, line: Line) -> dict[str, str]:
-        """A line drawn for many model edges (a rolled loop) takes the widest one's style."""
-        styles = [self.edge_style[e] for e in line.edges if e in self.edge_style]
-        return max(styles, key=lambda st: float(st.get("penwidth", 0)), default={})
-
-    def style_of_shape(self, shape: Shape, alias: dict[str, str]) -> dict[str, str]:
-        """A folded AccumulateGrad's style goes to the leaf drawn in its place."""
-        style: dict[str, str] = {}
-        for node, drawn_as in alias.items():
-            if drawn_as == shape.node:
-                style.update(self.node_style.get(node, {}))
-        return {**style, **self.node_style.get(shape.node, {})}
+    modules: ModuleView | None = None  # open module calls, drawn as clusters
 
 
 def shape_text(shape: list[int] | None) -> str:
@@ -120,6 +100,8 @@ def _short(text: str, limit: int = 28) -> str:
 
 def node_lines(node: Node, framework: str = "torch") -> list[str]:
     """Label lines: what the node is, its TF op name where that says more, shape, value."""
+    if "module_box" in node.attrs:
+        return box_lines(node)
     title = node.label or node.op or node.id
     lines = [_short(title, 40)]
     if framework != "torch" and node.kind == "op" and node.id != title:
@@ -136,7 +118,8 @@ def node_lines(node: Node, framework: str = "torch") -> list[str]:
 
 def node_style(node: Node) -> dict[str, str]:
     device = (node.device or "cpu").split(":")[0]
-    return {**KIND_STYLE.get(node.kind, KIND_STYLE["op"]), **OP_STYLE.get(node.op, {}),
+    box = BOX_STYLE if "module_box" in node.attrs else {}
+    return {**KIND_STYLE.get(node.kind, KIND_STYLE["op"]), **OP_STYLE.get(node.op, {}), **box,
             **DEVICE_STYLE.get(device, {})}
 
 
@@ -159,8 +142,12 @@ def _folded(graph: Graph) -> dict[str, str]:
     return alias
 
 
-def drawing(graph: Graph, view: str = "auto", expand: tuple[int, ...] = ()) -> Drawing:
-    """What to draw: shapes, lines and rolled blocks, before any DOT syntax."""
+def drawing(graph: Graph | ModuleView, view: str = "auto",
+            expand: tuple[int, ...] = ()) -> Drawing:
+    """What to draw: shapes, lines and rolled blocks, before any DOT syntax. A ModuleView
+    (``render_modules.collapse``) draws its graph with its open module calls as clusters."""
+    modules = graph if isinstance(graph, ModuleView) else None
+    graph = modules.graph if modules else graph
     view = resolve_view(graph, view)
     alias = _folded(graph)
     blocks: list[Block] = []
@@ -192,7 +179,8 @@ def drawing(graph: Graph, view: str = "auto", expand: tuple[int, ...] = ()) -> D
         drawn.setdefault(key, []).append((edge.src, edge.dst))
     lines = [Line(s, d, k, len(edges), edges) for (s, d, k), edges in drawn.items()]
     shapes, lines = _ghost(shapes, lines)
-    return Drawing(shapes=shapes, lines=lines, blocks=blocks, view=view, alias=alias)
+    return Drawing(shapes=shapes, lines=lines, blocks=blocks, view=view, alias=alias,
+                   modules=modules)
 
 
 def _ghost(shapes: list[Shape], lines: list[Line]) -> tuple[list[Shape], list[Line]]:
@@ -234,7 +222,7 @@ def dom_id(node_id: str) -> str:
     return "node_" + "".join(c if c.isalnum() or c in "_." else "_" for c in node_id)
 
 
-def to_dot(graph: Graph, view: str = "auto", expand: tuple[int, ...] = (),
+def to_dot(graph: Graph | ModuleView, view: str = "auto", expand: tuple[int, ...] = (),
            title: str | None = None, decoration: Decoration | None = None) -> str:
     return drawing_to_dot(drawing(graph, view, expand), title, decoration)
 
@@ -253,24 +241,30 @@ def drawing_to_dot(d: Drawing, title: str | None = None,
     out = ["digraph G {", f"  graph {_attrs(graph_attrs)};",
            f"  node {_attrs({'fontname': FONT, 'fontsize': '10', 'height': '0.3', 'margin': '0.08,0.03'})};",  # noqa: E501
            f"  edge {_attrs({'arrowsize': '0.6', 'color': '#555555', 'fontname': FONT, 'fontsize': '9'})};"]  # noqa: E501
-    by_cluster: dict[int | None, list[Shape]] = {}
-    for shape in d.shapes:
-        by_cluster.setdefault(shape.cluster, []).append(shape)
-    for cluster, shapes in by_cluster.items():
-        indent = "  "
-        if cluster is not None:
-            block = d.blocks[cluster]
-            label = f"\u00d7 {block.copies}   ({block.copies} identical repeats of {block.period} ops)"  # noqa: E501
-            out.append(f"  subgraph cluster_{cluster} {{")
-            out.append(f"    graph {_attrs({**CLUSTER_STYLE, 'label': label})};")
-            indent = "    "
-        for shape in shapes:
-            lines = shape.lines + deco.node_lines.get(shape.node, [])
-            attrs = {**shape.style, **deco.style_of_shape(shape, d.alias),
-                     "label": "\n".join(lines), "id": dom_id(shape.id)}
-            out.append(f"{indent}{quote(shape.id)} {_attrs(attrs)};")
-        if cluster is not None:
-            out.append("  }")
+    shape_of = {shape.id: shape for shape in d.shapes}
+    first = {shape.id: k for k, shape in enumerate(d.shapes)}
+
+    def emit(parent: str | None, indent: str) -> None:
+        """A cluster's own shapes and its clusters, each where its first shape is."""
+        own = forest.shapes.get(parent, [])
+        items = [(forest.first(c.key), c) for c in forest.children.get(parent, [])]
+        for _, cluster in sorted(items + ([(first[own[0]], None)] if own else []),
+                                 key=lambda item: item[0]):
+            if cluster is None:
+                for shape in map(shape_of.get, own):
+                    lines = shape.lines + deco.node_lines.get(shape.node, [])
+                    attrs = {**shape.style, **deco.style_of_shape(shape, d.alias),
+                             "label": "\n".join(lines), "id": dom_id(shape.id)}
+                    out.append(f"{indent}{quote(shape.id)} {_attrs(attrs)};")
+                continue
+            name = "cluster_" + cluster.key
+            out.append(f"{indent}subgraph {name if name.isidentifier() else quote(name)} {{")
+            out.append(f"{indent}  graph {_attrs(cluster.attrs)};")
+            emit(cluster.key, indent + "  ")
+            out.append(f"{indent}}}")
+
+    forest = nest([shape.id for shape in d.shapes], clusters(d.blocks, d.shapes, d.modules))
+    emit(None, "  ")
     cluster_of = {shape.id: shape.cluster for shape in d.shapes}
     for line in d.lines:
         attrs = {**EDGE_STYLE.get(line.kind, {}), **deco.style_of_line(line)}
