@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer import compare, executed, render, share
 from explorer.graph import Graph
-from pages.ui import graph_panel, linking, runner
+from pages.ui import graph_panel, linking, modules_ui, runner
 
 UNFINISHED_WORDS = {"timeout": "it was stopped at the run's time limit",
                     "memory": "it was stopped when the run ran out of memory"}
@@ -102,8 +102,9 @@ def torch_panel(graph: Graph, view: str, device: str, height: int = 560) -> None
     st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
     decoration = linking.value_decoration(graph, "torch")
     steps = linking.stepper(graph)
+    boxes = modules_ui.controls(graph, "torch")
     node = graph_panel.show_graph(graph, key="torch", view=view, height=height,
-                                  decoration=decoration,
+                                  decoration=decoration, boxes=boxes,
                                   highlight={**linking.highlight(graph, "torch"), **steps},
                                   focus=linking.focus("torch"))
     linking.follow(graph, "torch", node)
@@ -115,13 +116,14 @@ def torch_panel(graph: Graph, view: str, device: str, height: int = 560) -> None
     graph_panel.downloads(graph, key="torch", view=view, name="autograd_graph")
 
 
-def tf_panel(twin: dict, view: str, height: int = 560) -> None:
+def tf_panel(twin: dict, view: str, height: int = 560, modules: dict | None = None) -> None:
     st.markdown("**tf.function** \u00b7 the graph of the *same code* (define-and-run)")
     if not twin.get("graph"):
         st.caption("No static graph for this code; see the message with the numbers.")
         return
     graph = Graph.from_json(twin["graph"])
-    node = graph_panel.show_graph(graph, key="tf", view=view, height=height,
+    boxes = modules_ui.controls(graph, "tf", modules)  # the twin's ops carry torch's paths
+    node = graph_panel.show_graph(graph, key="tf", view=view, height=height, boxes=boxes,
                                   highlight=linking.highlight(graph, "tf"),
                                   focus=linking.focus("tf"))
     linking.follow(graph, "tf", node)
@@ -247,7 +249,7 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str, places: Places
     with left:
         torch_panel(graph, view, run.get("device", "cpu"), graph_height)
     with right:
-        tf_panel(twin, view, graph_height)
+        tf_panel(twin, view, graph_height, graph.modules)
     with rest:
         if places.torch is not None:
             headline(run, graph, twin)

@@ -121,8 +121,12 @@ export default function (component) {
       ? (parentElement.elementsFromPoint ? parentElement.elementsFromPoint(evt.clientX, evt.clientY)
                                          : document.elementsFromPoint(evt.clientX, evt.clientY))
       : [evt.target];
-    const node = hit.map((el) => el.closest && el.closest("g.node")).find((el) => el);
-    if (node) setStateValue("selected", node.id);
+    // a node, or a module cluster's label (render_modules' ids); a module's box or label
+    // carries a click stamp, so clicking it again after a change is a new click
+    const node = hit.map((el) => el.closest && (el.closest("g.node") ||
+      (el.tagName === "text" && el.closest('g.cluster[id^="cluster_mod_"]')))).find((el) => el);
+    const boxed = node && (node.id.startsWith("cluster_mod_") || node.id.startsWith("node_module_"));
+    if (node) setStateValue("selected", boxed ? `${node.id}@${Date.now()}` : node.id);
   });
 
   const mark = (id, cls) => {

@@ -1,0 +1,68 @@
+"""Modules as boxes on a graph: the "Module depth shown" slider, and a click on a module's
+box (closed) or its cluster's label (open) flipping that one call. The grouping itself is
+``explorer.render_modules``; this keeps the choices in the session, per graph."""
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import render_modules
+from explorer.graph import Graph
+
+ALL = "all"  # the slider's last stop: every module call open
+
+
+def _toggled_key(key: str) -> str:
+    return f"{key}.modules.toggled"
+
+
+def controls(graph: Graph, key: str,
+             modules: dict | None = None) -> render_modules.ModuleView | None:
+    """The depth slider for ``graph`` (None where no op ran inside a module call) and the
+    view it and the clicks so far ask for. ``modules``: the torch run's, for a TF graph."""
+    calls = render_modules.module_calls(graph, modules)
+    if not calls.calls:
+        return None
+    deepest = calls.depth
+    stops = [*range(deepest), ALL]
+    choice = st.select_slider(
+        "Module depth shown", stops, value=ALL, key=f"{key}.modules.depth",
+        format_func=lambda v: "all open" if v == ALL else str(v),
+        help="Module calls nested deeper than this are drawn closed, as one box with its "
+             "input and output shapes (0: each top-level module is one box). Click a box to "
+             "open it, a module's label to close it.")
+    depth = None if choice == ALL else int(choice)
+    toggled = frozenset(st.session_state.get(_toggled_key(key), ()))
+    return render_modules.collapse(graph, depth, toggled, modules, calls)
+
+
+def settings(view: render_modules.ModuleView | None, key: str) -> str:
+    """What the drawing depends on, as a cache key."""
+    if view is None:
+        return ""
+    depth = st.session_state.get(f"{key}.modules.depth")
+    return f"{depth}|{sorted(st.session_state.get(_toggled_key(key), ()))}"
+
+
+def clicked(view: render_modules.ModuleView | None, key: str, dom_id: str | None) -> bool:
+    """A click on a box or a cluster label flips that call; True when it did (rerun)."""
+    if view is None or not dom_id:
+        return False
+    call = view.dom.get(dom_id.split("@", 1)[0])  # the viewer adds a click stamp
+    last = f"{key}.modules.last"
+    if call is None or st.session_state.get(last) == dom_id:
+        return False
+    st.session_state[last] = dom_id
+    toggled = set(st.session_state.get(_toggled_key(key), ()))
+    toggled ^= {call}
+    st.session_state[_toggled_key(key)] = toggled
+    return True
+
+
+def drawn(view: render_modules.ModuleView | None, marks: dict[str, str]) -> dict[str, str]:
+    """Highlights of nodes hidden in a closed box go to the box."""
+    if view is None:
+        return marks
+    out = {}
+    for node, cls in marks.items():
+        out.setdefault(view.drawn_as.get(node, node), cls)
+    return out
