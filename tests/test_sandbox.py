@@ -572,6 +572,28 @@ def test_the_templates_preload_starts_no_thread(spares):
     by_import = info["threads_by_import"]
     assert {"torch._dynamo", "explorer.twin.check", "explorer.sandbox.warm"} <= set(by_import)
     assert max(by_import.values()) == by_import["tensorflow"], by_import
+    # its warm-up (Dynamo, torch.export, TorchScript on the meta device) ran, and left none
+    assert by_import["template warm-up"] == by_import["tensorflow"], by_import
+    warmed = info["template_warm_up"]
+    assert set(warmed) == {"dynamo", "export", "torchscript"}, warmed
+    assert all(isinstance(seconds, float) for seconds in warmed.values()), warmed
+
+
+DYNAMO_STATE = """import torch
+import torch._dynamo.variables.torch as dynamo_torch
+print(dynamo_torch.get_overridable_functions.cache_info().currsize)
+""" + benign(1.0).split("\n", 1)[1]
+
+
+def test_a_worker_forked_from_the_template_starts_with_dynamo_warm(spares, scheduler):
+    """The template's warm-up compiled once before it forked: a table Dynamo builds on its
+    first compile (torch's overridable functions, about a second of it with the rest) is in
+    a spare's memory already; a cold worker, which imports torch itself, has it empty."""
+    _ticket, on_spare = _on_spare(spares, DYNAMO_STATE)
+    cold = scheduler.submit("dynamo", "run", {"code": DYNAMO_STATE}, pool="cold",
+                            limits=LIMITS).result(timeout=120)
+    assert cold["status"] == "ok" and not cold["sandbox"]["spare"], cold
+    assert (on_spare["stdout"], cold["stdout"]) == ("1\n", "0\n")
 
 
 def test_a_pidfds_pid_is_read_in_our_own_pid_namespace():

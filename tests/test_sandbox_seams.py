@@ -65,6 +65,8 @@ def test_the_jobs_table_names_every_job_and_its_warm_up():
     assert {f"explorer.jobs.{name}" for name in jobs.names()} <= set(table.preload)
     assert "explorer.jobs.table" not in table.preload and "explore" in jobs.names()
     assert [name for name, _step in table.warm_up] == ["explore"]
+    assert [name for name, _step in table.template_warm_up] == ["dynamo", "export",
+                                                                "torchscript"]
     assert table.dispatch("no-such-job", {})["status"] == "error"
     with pytest.raises(LookupError):
         registry.load(None)

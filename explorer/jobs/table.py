@@ -22,5 +22,6 @@ CACHEABLE = frozenset({"explore", "graph", "grads", "check", "tf_graph", "run", 
 
 JOBS = JobTable(dispatch=jobs.dispatch,
                 preload=PRELOAD + tuple(f"{jobs.__name__}.{name}" for name in jobs.names()),
-                warm_up=(("explore", warmup.explore),), cacheable=CACHEABLE,
+                warm_up=(("explore", warmup.explore),),
+                template_warm_up=warmup.TEMPLATE_STEPS, cacheable=CACHEABLE,
                 precompute=warmup.lessons)

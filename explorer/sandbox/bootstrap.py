@@ -9,6 +9,8 @@ the server, and told which job table its workers run (``--jobs``, see ``registry
 
     python -m explorer.sandbox.bootstrap --control-fd N --jobs MODULE [--preload] [--once]
         [--spares K --spare-slots FIRST --spare-max-age S] [--no-warm-up]
+
+``--no-warm-up``: neither the template's warm-up (``warm_template``) nor the spares'.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -69,14 +72,20 @@ def become_pid_namespace_init() -> bool:
 
 
 
-def preload(jobs: str | None, threads: dict[str, int] | None = None) -> list[str]:
+def preload(jobs: str | None, threads: dict[str, int] | None = None,
+            warmed: dict[str, float | str] | None = None) -> list[str]:
     """Import the job table ``jobs`` and what it names, then the sandbox's own worker
-    modules, so that a fork starts with them in memory (copy on write). Imports only: no op
-    runs, so no thread pool starts; ``threads`` gets the thread count after each import
-    (torch's and TensorFlow's imports start a few helper threads of their own, which no fork
-    inherits; nothing after them may add one)."""
+    modules, so that a fork starts with them in memory (copy on write). No op on data runs,
+    so no thread pool starts; ``threads`` gets the thread count after each import (torch's
+    and TensorFlow's imports start a few helper threads of their own, which no fork
+    inherits; nothing after them may add one). With ``warmed`` (a dict) the table's
+    ``template_warm_up`` steps run after the imports (``warm_template``), their seconds or
+    failures put in it, and ``threads["template warm-up"]`` is the count after them."""
+    steps: tuple = ()
     try:
-        names = [*registry.load(jobs).preload, *OWN_PRELOAD]
+        table = registry.load(jobs)
+        names = [*table.preload, *OWN_PRELOAD]
+        steps = table.template_warm_up
     except Exception:  # noqa: BLE001 - a table that does not import: workers report it per run
         names = list(OWN_PRELOAD)
     done = []
@@ -88,10 +97,42 @@ def preload(jobs: str | None, threads: dict[str, int] | None = None) -> list[str
             continue
         if threads is not None:
             threads[name] = thread_count()
-    # Everything imported so far lives as long as the template: keep it out of the garbage
-    # collector's sight, so that a worker's collections neither walk it nor copy its pages.
+    if warmed is not None and steps:
+        warmed.update(warm_template(steps))
+        if threads is not None:
+            threads["template warm-up"] = thread_count()
+    # Everything imported (and warmed) so far lives as long as the template: keep it out of
+    # the garbage collector's sight, so that a worker's collections neither walk it nor copy
+    # its pages.
     gc.collect()
     gc.freeze()
+    return done
+
+
+def warm_template(steps: tuple) -> dict[str, float | str]:
+    """Run the job table's template warm-up steps once, on a thread that ends before any
+    fork (what torch counts per thread, autograd's nodes, stays zero on this one); a failure
+    only costs speed. Returns each step's seconds, or its failure."""
+    done: dict[str, float | str] = {}
+
+    def run_all() -> None:
+        for name, step in steps:
+            begun = time.perf_counter()
+            try:
+                step()
+                done[name] = round(time.perf_counter() - begun, 3)
+            except Exception as exc:  # noqa: BLE001 - reported in the ready message
+                done[name] = f"failed: {type(exc).__name__}: {exc}"[:300]
+
+    thread = threading.Thread(target=run_all, name="explorer-template-warm-up")
+    thread.start()
+    thread.join()
+    task = Path(f"/proc/self/task/{thread.native_id}")
+    deadline = time.monotonic() + 2.0
+    while task.exists() and time.monotonic() < deadline:  # join returns before the OS thread
+        time.sleep(0.001)                                  # is gone: count without it
+    for name, _step in steps:
+        done.setdefault(name, "failed: the warm-up thread ended early")
     return done
 
 
@@ -124,13 +165,16 @@ def main() -> None:
     start = time.perf_counter()
     before = memory()
     threads: dict[str, int] = {}
-    loaded = preload(args.jobs, threads) if args.preload else []
+    warmed: dict[str, float | str] = {}
+    loaded = (preload(args.jobs, threads, None if args.no_warm_up else warmed)
+              if args.preload else [])
     spares = args.spares if args.preload and not args.once else 0
     server = TemplateServer(control, args.jobs, once=args.once, preloaded=args.preload,
                             spares=spares, spare_slots=args.spare_slots,
                             spare_max_age=args.spare_max_age, warm_up=not args.no_warm_up)
     send_message(control, {"ready": True, "pid": os.getpid(), "preloaded": loaded,
                            "import_s": round(time.perf_counter() - start, 2),
+                           "template_warm_up": warmed,
                            "user_namespace": userns, "memory": memory(),
                            "memory_before_imports": before, "spares": spares,
                            "threads": thread_count(), "threads_by_import": threads})

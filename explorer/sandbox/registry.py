@@ -23,6 +23,10 @@ class JobTable:
     """``dispatch(name, request) -> dict`` runs one job; ``preload``: modules a warm template
     imports before it forks (imports only: none may start a thread); ``warm_up``: named steps
     a spare runs after it is confined, each raising on failure (a failure only costs speed);
+    ``template_warm_up``: named steps the template runs once, after its imports and before
+    it forks, so that every worker starts with their first-use state (our own code only,
+    raising on failure; none may leave a thread running, draw a random number or keep a
+    user's data; they run on a thread of their own, so no autograd count reaches a worker);
     ``cacheable``: jobs whose answer is a function of their request (the scheduler shares
     identical runs and caches their answers; never a streaming job); ``precompute``: the
     ``(job, request)`` pairs a server computes once at its start (its lessons), so that they
@@ -31,6 +35,7 @@ class JobTable:
     dispatch: Callable[[str, dict], dict]
     preload: tuple[str, ...] = ()
     warm_up: tuple[tuple[str, Callable[[], None]], ...] = field(default=())
+    template_warm_up: tuple[tuple[str, Callable[[], None]], ...] = field(default=())
     cacheable: frozenset[str] = frozenset()
     precompute: Callable[[], list[tuple[str, dict]]] | None = None
 
