@@ -2,7 +2,8 @@
 explorer page (the ``explore`` job in a warm sandbox worker, then DOT and SVG of the PyTorch
 graph and of the tf.function graph). Budget (DESIGN.md): p50 under 0.5 s per lesson.
 
-Run by hand: ``.venv/bin/python bench/explorer_run.py [--repeat 7] [--spares N] [--pause S]``.
+Run by hand: ``.venv/bin/python bench/explorer_run.py [--repeat 7] [--spares N] [--pause S]
+[--modes] [--lessons NAME,NAME]``.
 
 ``spare`` counts the runs a pre-warmed spare worker served (the others got a worker forked for
 them, which pays TensorFlow's and torch's first-use costs itself). Runs follow each other at
@@ -59,13 +60,13 @@ def one_mode(code: str, mode: str, seed: int) -> float:
     return time.perf_counter() - start
 
 
-def modes_table(repeat: int) -> None:
+def modes_table(repeat: int, chosen: list) -> None:
     """The modes view per lesson and mode, p50 (budget: under 1 s warm each)."""
     from explorer import modes
 
     print(f"{'lesson':<24} " + " ".join(f"{m:>12}" for m in modes.MODES))
     worst = 0.0
-    for lesson in lessons.all_lessons():
+    for lesson in chosen:
         if lesson.teaches_error:
             continue
         row = []
@@ -88,7 +89,11 @@ def main() -> None:
                         help="seconds between runs (default 0: back to back)")
     parser.add_argument("--modes", action="store_true",
                         help="also time the \"PyTorch compiled\" view of each mode")
+    parser.add_argument("--lessons", default="",
+                        help="comma-separated lesson names (default: every lesson)")
     args = parser.parse_args()
+    chosen = [lesson for lesson in lessons.all_lessons()
+              if not args.lessons or lesson.name in args.lessons.split(",")]
     if args.spares is not None:
         os.environ["EXPLORER_SPARES"] = str(args.spares)
     start = time.perf_counter()
@@ -101,7 +106,7 @@ def main() -> None:
     print(f"{'lesson':<24} {'job p50':>8} {'render p50':>11} {'total p50':>10} {'max':>7} "
           f"{'spare':>6}")
     totals = []
-    for lesson in lessons.all_lessons():
+    for lesson in chosen:
         one_run(lesson.code)  # the first run of a lesson pays for nothing extra, but be fair
         runs = []
         for _ in range(args.repeat):
@@ -112,7 +117,7 @@ def main() -> None:
         print(f"{lesson.name:<24} {job:7.3f}s {draw:10.3f}s {total:9.3f}s "
               f"{max(r[2] for r in runs):6.3f}s {sum(r[3] for r in runs):>3}/{len(runs)}")
     if args.modes:
-        modes_table(max(3, args.repeat // 2))
+        modes_table(max(3, args.repeat // 2), chosen)
     served = scheduler.state()["pool"].get("served", {})
     print(f"all lessons: p50 of the per-lesson p50s {statistics.median(totals):.3f} s, "
           f"worst {max(totals):.3f} s (budget 0.5 s); workers: {served.get('spare', 0)} "

@@ -15,7 +15,7 @@ import warnings
 import torch
 
 from explorer import snippet
-from explorer.modes import check, cond_rewrite, explain, fx, snippet_module
+from explorer.modes import check, cond_rewrite, explain, fx, snippet_module, why
 
 MAX_REWRITES = 6  # refused statements rewritten, one after another
 
@@ -95,9 +95,10 @@ def view(code: str, seed: int = 0, device: str = "cpu", export_code: str | None 
     except Exception as exc:
         refusal = explain.failure("export", code, exc)
     else:
+        badge = check.against_eager(code, seed, device, maker(ep), eager,
+                                    constants=constants(program))
         return {"status": "ok", "mode": "export", "graph": graph_of(ep, program),
-                "ops": ops(ep), "check": check.against_eager(code, seed, device, maker(ep), eager,
-                                                              constants=constants(program)),
+                "ops": ops(ep), "check": why.annotate("export", code, badge),
                 "note": explain.EXPORT_NOTE}
     result = {**refusal, "note": explain.EXPORT_NOTE}
     rewritten, problem, exported = ((export_code, None, None) if export_code

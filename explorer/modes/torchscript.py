@@ -15,7 +15,7 @@ import torch
 
 from explorer import snippet
 from explorer.graph import Edge, Graph, Node
-from explorer.modes import check, explain
+from explorer.modes import check, explain, why
 from explorer.modes.export import Wrapper
 
 BLOCK_ROLES = {"prim::If": ("then_block", "else_block"), "prim::Loop": ("body",)}
@@ -147,7 +147,8 @@ def trace(code: str, seed: int, device: str, eager: tuple, input_seeds: tuple) -
     except Exception as exc:
         return explain.failure("torchscript", code, exc)
     graph = to_graph(traced.graph)
-    badge = check.against_eager(code, seed, device, lambda prog: _trace(prog)[0], eager)
+    badge = why.annotate("trace", code, check.against_eager(
+        code, seed, device, lambda prog: _trace(prog)[0], eager))
     replays = []
     for input_seed in input_seeds or REPLAY_SEEDS:
         snippet.seed_everything(int(input_seed))
