@@ -142,19 +142,35 @@ def outputs_of(result: Any) -> list[Any]:
                           "tensor or a tuple of tensors", "ContractError")
 
 
+@contextlib.contextmanager
+def as_traced() -> Any:
+    """Grappler off while the check runs the twin: the graph runs as traced (and drawn). Its
+    rewrite of a 1,000-step loop's forward and backward (~35,000 ops) cost more than running
+    them: the tape 40 -> 23 s (bench/big_graph.py's RNN, one process, load 6.5; the same
+    gradients to the last digit); the twin tests' verdicts are unchanged."""
+    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
+
+
 def run_tape(function: Any, run: TfRun, differentiable: list[bool],
              ) -> tuple[list[np.ndarray], dict[str, np.ndarray | None]]:
     """Outputs, and gradients of their sum (as torch's backward) w.r.t. every target."""
     targets = list(run.targets.values())
     try:
-        with tf.device(CPU), tf.GradientTape() as tape:
-            for target in targets:
-                if not isinstance(target, tf.Variable):
-                    tape.watch(target)
-            outputs = outputs_of(function(*run.inputs))
-            losses = [tf.reduce_sum(o) for o, d in zip(outputs, differentiable)
-                      if d and o.dtype.is_floating]
-        grads = tape.gradient(losses, targets) if losses and targets else [None] * len(targets)
+        with tf.device(CPU), as_traced():
+            with tf.GradientTape() as tape:
+                for target in targets:
+                    if not isinstance(target, tf.Variable):
+                        tape.watch(target)
+                outputs = outputs_of(function(*run.inputs))
+                losses = [tf.reduce_sum(o) for o, d in zip(outputs, differentiable)
+                          if d and o.dtype.is_floating]
+            grads = tape.gradient(losses, targets) if losses and targets \
+                else [None] * len(targets)
     except TwinError:
         raise
     except Exception as exc:
