@@ -97,3 +97,76 @@ def test_every_lesson_scripts_traces_or_says_why(lesson) -> None:
             assert Graph.from_json(part["graph"]).lint() == []
         else:
             assert part["message"] and "Traceback" not in part["message"]
+
+
+GATE = '''import torch
+import torch.nn as nn
+
+
+class Gate(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = nn.Linear(3, 3)
+
+    def forward(self, x):
+        h = self.inner(x)
+        if h.sum() > 0:
+            h = torch.relu(h)
+        for _ in range(2):
+            h = h * 0.5
+        return h
+
+
+class Pythonic(nn.Module):
+    def forward(self, x):
+        return sum(t for t in [x, x])
+
+
+net = Gate()
+other = Pythonic()
+
+
+def inputs():
+    return (torch.randn(2, 3),)
+
+
+def forward(x):
+    return net(x).sum() + other(x).sum()
+'''
+
+
+def test_a_module_the_snippet_holds_is_scripted_inside_its_call() -> None:
+    """Its class's forward, as torch.jit.script compiles it here (inlined: the Linear's
+    aten::linear, the if and the for); a class TorchScript refuses stays Python, with why."""
+    view = torchscript.view(GATE)
+    part = view["script"]
+    assert part["modules"][0] == {"name": "net", "class": "Gate", "status": "ok"}
+    refused = part["modules"][1]
+    assert refused["name"] == "other" and refused["status"] == "unsupported"
+    assert refused["message"].startswith(f"line {line_of(GATE, 'return sum(t for t')}")
+    graph = Graph.from_json(part["graph"])
+    assert graph.lint() == [] and part["python_ops"] == 1  # Pythonic, back in Python
+    call = next(n for n in graph.nodes if n.attrs.get("module") == "net")
+    assert call.op == "prim::PythonOp" and call.label == "net: Gate (scripted)"
+    inner = graph.subgraphs[call.attrs["subgraphs"]["forward"]]
+    theirs = torch.jit.script(snippet.load(GATE).namespace["net"]).inlined_graph
+    assert [n.op for n in inner.nodes if n.kind in ("op", "const")] == kinds(theirs)
+    lines = {n.op: n.attrs.get("line") for n in inner.nodes if n.op in ("prim::If", "prim::Loop")}
+    assert lines == {"prim::If": line_of(GATE, "if h.sum() > 0"),
+                     "prim::Loop": line_of(GATE, "for _ in range(2)")}
+    assert part["check"]["equivalent"] is True
+    assert {"net.inner.weight", "net.inner.bias"} <= set(part["check"]["checked"])
+
+
+def test_a_scripted_module_runs_its_torchscript_with_the_same_parameters() -> None:
+    program = snippet.load(GATE)
+    net = program.namespace["net"]
+    modules, _told = torchscript.script_modules(program)
+    assert isinstance(net.forward, torch.ScriptMethod) and modules[id(net)][0] == "net"
+    compiled = modules[id(net)][1]
+    assert compiled.inner.weight is net.inner.weight  # gradients land on the user's leaves
+    x = program.args[0]
+    got = net(x)
+    reference = torch.nn.functional.linear(x, net.inner.weight, net.inner.bias)
+    reference = (torch.relu(reference) if float(reference.sum()) > 0 else reference) * 0.25
+    assert torch.allclose(got, reference)

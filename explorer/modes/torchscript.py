@@ -1,6 +1,7 @@
 """TorchScript beside eager, as the course teaches it (``torch.jit`` is deprecated since
 PyTorch 2.5; the view says so): ``torch.jit.script`` compiles forward's source, so an ``if``
-or ``while`` on a tensor becomes ``prim::If`` / ``prim::Loop`` whose blocks are subgraphs;
+or ``while`` on a tensor becomes ``prim::If`` / ``prim::Loop`` whose blocks are subgraphs, and
+each nn.Module the snippet holds (its class's ``forward``), drawn inside the call of it;
 ``torch.jit.trace`` runs forward once and records the path this input took, and its
 TracerWarning is the lesson, shown with what the trace gives on other inputs.
 
@@ -51,8 +52,52 @@ def _label(node: torch._C.Node) -> str:
     return kind
 
 
-def to_graph(block: torch._C.Block | torch._C.Graph, prefix: str = "") -> Graph:
-    """One node per TorchScript node; a block's values from outside become its inputs."""
+def script_modules(program: snippet.Program) -> tuple[dict[int, tuple], list[dict]]:
+    """Script each nn.Module the snippet's module level holds (TorchScript compiles its
+    class's ``forward`` and its submodules'), and have the module run its scripted forward
+    from now on (the same parameters: ScriptModules share them). Scripted ``forward`` calls a
+    module back in Python (``prim::PythonOp``); that call now runs TorchScript, whose graph
+    is drawn inside the op. Returns the scripted ones by ``id`` of the module, and per module
+    ``{"name", "class", "status"[, "message"]}`` (a class TorchScript cannot compile stays
+    Python, with the reason)."""
+    scripted: dict[int, tuple] = {}
+    told = []
+    for name, module in program.modules():
+        entry = {"name": name, "class": type(module).__name__, "status": "ok"}
+        try:
+            compiled = torch.jit.script(module)
+        except Exception as exc:
+            message = str(exc)
+            entry.update(status="unsupported", torch_message=message.strip()[:1500],
+                         message=explain.script_reason(message, explain.user_line(exc, message)))
+        else:
+            module.forward = compiled.forward
+            scripted[id(module)] = (name, compiled)
+        told.append(entry)
+    return scripted, told
+
+
+def _scripted(program: snippet.Program, modules: dict | None = None):
+    if modules is None:
+        modules, _told = script_modules(program)
+    return torch.jit.script(program.forward)
+
+
+def _module_call(node: torch._C.Node, modules: dict) -> tuple | None:
+    """The scripted module a ``prim::PythonOp`` calls, if it is one of the snippet's."""
+    if node.kind() != "prim::PythonOp":
+        return None
+    try:
+        return modules.get(id(node.pyobj()))
+    except RuntimeError:
+        return None
+
+
+def to_graph(block: torch._C.Block | torch._C.Graph, prefix: str = "",
+             modules: dict | None = None) -> Graph:
+    """One node per TorchScript node; a block's values from outside become its inputs; a
+    call of a scripted module (``modules``, by id) holds the module's inlined graph."""
+    modules = modules or {}
     graph = Graph(framework="torchscript")
     made: dict[str, str] = {}  # value name -> node id producing it in this graph
 
@@ -81,12 +126,21 @@ def to_graph(block: torch._C.Block | torch._C.Graph, prefix: str = "") -> Graph:
             role = roles[j] if j < len(roles) else f"block{j}"
             name = f"{nid}.{role}"
             links[role] = name
-            graph.subgraphs[name] = to_graph(inner, prefix=f"{name}.")
+            graph.subgraphs[name] = to_graph(inner, prefix=f"{name}.", modules=modules)
+        label = _label(node)
+        called = _module_call(node, modules)
+        if called is not None:
+            module_name, compiled = called
+            links["forward"] = f"{nid}.forward"
+            graph.subgraphs[links["forward"]] = to_graph(compiled.inlined_graph,
+                                                         prefix=f"{nid}.forward.")
+            label = f"{module_name}: {compiled.original_name} (scripted)"
+            attrs["module"] = module_name
         if links:
             attrs["subgraphs"] = links
         outputs = list(node.outputs())
         graph.nodes.append(Node(nid, "const" if kind == "prim::Constant" else "op", op=kind,
-                                label=_label(node), attrs=attrs,
+                                label=label, attrs=attrs,
                                 **(_meta(outputs[0]) if outputs else {})))
         feeds: set[str] = set()  # a value used twice by one node (h * h): one edge
         for value in node.inputs():
@@ -109,14 +163,14 @@ def script(code: str, seed: int, device: str, eager: tuple) -> dict:
     program = snippet.load(code, seed=seed, device=device)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
+        modules, told = script_modules(program)
         try:
-            scripted = torch.jit.script(program.forward)
+            scripted = _scripted(program, modules)
         except Exception as exc:
             return explain.failure("torchscript", code, exc)
     deprecated = next((str(w.message) for w in seen if "deprecated" in str(w.message)), None)
-    graph = to_graph(scripted.graph)
-    badge = check.against_eager(code, seed, device,
-                                lambda prog: torch.jit.script(prog.forward), eager)
+    graph = to_graph(scripted.graph, modules=modules)
+    badge = check.against_eager(code, seed, device, _scripted, eager)
     if badge["status"] == "error":  # compiled, but TorchScript's types refuse this input
         line = explain.user_line(RuntimeError(badge["message"]), badge["message"])
         return {"status": "unsupported", "mode": "torchscript",
@@ -124,8 +178,9 @@ def script(code: str, seed: int, device: str, eager: tuple) -> dict:
                 "source_line": explain.source(line) or None,
                 "torch_message": badge["message"][:1500]}
     return {"status": "ok", "graph": graph.to_json(), "deprecation": deprecated,
-            "python_ops": sum(1 for n in graph.nodes if n.op == "prim::PythonOp"),
-            "check": badge}
+            "python_ops": sum(1 for n in graph.nodes
+                              if n.op == "prim::PythonOp" and "module" not in n.attrs),
+            "modules": told, "check": badge}
 
 
 def _trace(program: snippet.Program) -> tuple[torch.jit.ScriptModule, list[dict]]:
