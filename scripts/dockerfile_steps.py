@@ -36,13 +36,9 @@ CACHE = Path(os.environ.get("DEBOOTSTRAP_CACHE", "/var/cache/gx-debootstrap"))
 BASE_PACKAGES = ["python3.11", "python3.11-venv", "ca-certificates"]
 # the host's package sources, lent read-only to pip inside the tree (where they exist)
 HOST_SOURCES = ["/opt/wheels", "/opt/pypi", "/opt/pypi-more", "/etc/xdg/pip"]
-HOST_FILES = ["/etc/pip.conf", "/etc/resolv.conf"]  # copied in for a build step, then removed
+HOST_FILES = ["/etc/resolv.conf"]  # copied in for a build step, then removed
 HOST_CA = "/etc/ssl/certs/ca-certificates.crt"  # lent as LENT_CA: this host's proxy may need it
 LENT_CA = "/run/host-ca.crt"
-# Docker's default capabilities (moby's oci/caps/defaults.go): everything else is dropped
-DOCKER_CAPS = ["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID",
-               "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL",
-               "AUDIT_WRITE"]
 PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -93,6 +89,20 @@ def copy(context: Path, sources: list[str], dest: Path) -> None:
             shutil.copy2(path, target, follow_symlinks=False)
 
 
+def host_pip_settings() -> dict[str, str]:
+    """This host's pip configuration (its files and PIP_* variables: find-links, extra
+    indexes) as PIP_* variables for pip inside the tree; the CA bundle is lent apart."""
+    done = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
+                          text=True, check=False)
+    settings = {}
+    for line in done.stdout.splitlines():
+        key, _, value = line.partition("=")
+        name = key.rsplit(".", 1)[-1]
+        if name and name != "cert":
+            settings[f"PIP_{name.upper().replace('-', '_')}"] = value.strip("'\"")
+    return settings
+
+
 class Tree:
     """A Debian tree with /proc, /dev and the host's package sources mounted while in use."""
 
@@ -136,6 +146,9 @@ class Tree:
     def shell(self, command: str, env: dict[str, str], workdir: str = "/") -> None:
         environment = {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8",
                        "DEBIAN_FRONTEND": "noninteractive", "PIP_ROOT_USER_ACTION": "ignore",
+                       # an index this host cannot reach is given up at once, not retried
+                       "PIP_RETRIES": "0",
+                       **(host_pip_settings() if self.sources else {}),
                        **({"PIP_CERT": LENT_CA} if self.sources and Path(HOST_CA).exists()
                           else {}), **env}
         subprocess.run(["chroot", str(self.root), "/bin/sh", "-c",
@@ -206,9 +219,9 @@ def remove(root: Path) -> None:
 def size(root: Path) -> int:
     """Bytes in the tree (each file once, no mount crossed): what the image's layers hold,
     uncompressed."""
-    total, seen, device = 0, set(), root.stat().st_dev
+    total, seen, skip = 0, set(), set(mounted(root))
     for folder, folders, files in os.walk(root):
-        folders[:] = [f for f in folders if os.lstat(os.path.join(folder, f)).st_dev == device]
+        folders[:] = [f for f in folders if os.path.join(folder, f) not in skip]
         for name in files:
             stat = os.lstat(os.path.join(folder, name))
             if (stat.st_dev, stat.st_ino) not in seen:
@@ -226,7 +239,7 @@ def run_command(root: Path, port: int) -> list[str]:
     env = {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8", **meta["env"]}
     inner = " ".join(shlex.quote(c) for c in cmd)
     return [sys.executable, str(REPO / "scripts" / "without_namespaces.py"),
-            "--keep-caps", ",".join(DOCKER_CAPS), "--",
+            "--keep-caps", "docker", "--",
             "chroot", str(root), "/usr/bin/env", "-i",
             *[f"{k}={v}" for k, v in env.items()],
             "/bin/sh", "-c", f"cd {shlex.quote(meta['workdir'])} && exec {inner}"]

@@ -9,8 +9,8 @@ removed).
         [--keep-caps CHOWN,SETUID,...] -- COMMAND...
 
 ``--keep-caps`` drops every other capability from the bounding set first, so that a root
-command holds only those (Docker's default set, without CAP_SYS_ADMIN: see
-scripts/dockerfile_steps.py).
+command holds only those; ``--keep-caps docker`` keeps Docker's default set (no CAP_SYS_ADMIN,
+no CAP_DAC_READ_SEARCH), as a container's root has it.
 
 Used by tests/test_hosting_no_namespaces.py; by hand, it shows what a hosted server's About
 page would say: ``python scripts/without_namespaces.py -- .venv/bin/python -m explorer doctor``.
@@ -55,6 +55,10 @@ CAPS = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", 
         "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
         "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"]  # by number
 PR_CAPBSET_DROP = 24
+# Docker's default capabilities (moby's oci/caps/defaults.go), what `--keep-caps docker` keeps
+DOCKER_CAPS = ["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID",
+               "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL",
+               "AUDIT_WRITE"]
 
 
 def keep_only(keep: list[str]) -> None:
@@ -78,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", help="UID:GID to run the command as (from root)")
     parser.add_argument("--also-refuse", action="append", default=[], metavar="SYSCALL",
                         help="a system call to refuse too, with ENOSYS (repeatable)")
-    parser.add_argument("--keep-caps", help="comma-separated capabilities to keep (from root)")
+    parser.add_argument("--keep-caps", help="comma-separated capabilities to keep (from root), "
+                                            "or `docker`: Docker's default set")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] \
@@ -86,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("no command")
     if args.keep_caps:
-        keep_only(args.keep_caps.split(","))
+        keep_only(DOCKER_CAPS if args.keep_caps == "docker" else args.keep_caps.split(","))
     refuse_namespaces(args.also_refuse)
     if args.user:
         uid, _, gid = args.user.partition(":")

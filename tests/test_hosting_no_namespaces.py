@@ -69,7 +69,8 @@ def debian_venv() -> Path:
 def start(as_root: bool, out: Path) -> dict:
     """The corpus server under the namespace-refusing filter; what it wrote."""
     command = [sys.executable, str(REPO / "scripts" / "without_namespaces.py")]
-    if as_root:
+    if as_root:  # a container's root: Docker's default capabilities, no CAP_SYS_ADMIN
+        command += ["--keep-caps", "docker"]
         python = sys.executable
     else:
         if not DEBIAN_PYTHON.exists():

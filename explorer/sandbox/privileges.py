@@ -65,6 +65,9 @@ def apply_user(report: Report, uid: int, gid: int, keep_read: bool) -> None:
                    "capabilities" if userns
                    else f"runs as the server's own non-root uid {os.getuid()}")
         return
+    # a container's root may not hold it (Docker's default set lacks it): nothing to keep, and
+    # its interpreter is readable anyway (/usr/local)
+    keep_read = keep_read and _permitted(CAP_DAC_READ_SEARCH)
     try:
         _drop_bounding_set(keep=CAP_DAC_READ_SEARCH if keep_read else None)
         prctl(PR_SET_KEEPCAPS, 1)
@@ -79,6 +82,13 @@ def apply_user(report: Report, uid: int, gid: int, keep_read: bool) -> None:
         return
     report.add("user", True, f"runs as uid {uid} with no capabilities"
                + (" but reading files (bounded by Landlock)" if keep_read else ""))
+
+
+
+def _permitted(cap: int) -> bool:
+    """True if this process holds ``cap`` in its permitted set."""
+    status = Path("/proc/self/status").read_text()
+    return bool(int(status.split("CapPrm:")[1].split()[0], 16) >> cap & 1)
 
 
 
