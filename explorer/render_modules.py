@@ -57,6 +57,7 @@ class ModuleView:
     member: dict[str, tuple[str, ...]]     # drawn node -> its open calls, outer to inner
     drawn_as: dict[str, str]               # hidden node -> the box drawn in its place
     dom: dict[str, str]                    # DOM id of a cluster or a box -> call id
+    deepest: int = 0                       # the deepest call's depth
 
 
 def _safe(text: str) -> str:
@@ -221,7 +222,7 @@ def collapse(graph: Graph, depth: int | None = None, toggled: frozenset[str] = f
     clusters = {cid: mc.calls[cid] for ids in member.values() for cid in ids}
     dom = {cluster_dom_id(cid): cid for cid in clusters}
     dom.update({"node_" + _safe(BOX_PREFIX + cid): cid for cid in boxes})
-    return ModuleView(view, clusters, member, box_of, dom)
+    return ModuleView(view, clusters, member, box_of, dom, mc.depth)
 
 
 def _shape_list(shapes: list[list[int]]) -> str:

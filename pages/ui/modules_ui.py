@@ -1,4 +1,4 @@
-"""Modules as boxes on a graph: the "Module depth shown" slider, and a click on a module's
+"""Modules as boxes on a graph: the "Module depth shown" choice, and a click on a module's
 box (closed) or its cluster's label (open) flipping that one call. The grouping itself is
 ``explorer.render_modules``; this keeps the choices in the session, per graph."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import streamlit as st
 from explorer import render_modules
 from explorer.graph import Graph
 
-ALL = "all"  # the slider's last stop: every module call open
+ALL = "all"  # the first choice: every module call open
 
 
 def _toggled_key(key: str) -> str:
@@ -17,22 +17,32 @@ def _toggled_key(key: str) -> str:
 
 def controls(graph: Graph, key: str,
              modules: dict | None = None) -> render_modules.ModuleView | None:
-    """The depth slider for ``graph`` (None where no op ran inside a module call) and the
-    view it and the clicks so far ask for. ``modules``: the torch run's, for a TF graph."""
+    """The view of ``graph`` that the depth choice (drawn below the graph by ``choice``, so
+    the graph stays where it was) and the clicks so far ask for; None where no op ran inside
+    a module call. ``modules``: the torch run's, for a TF graph."""
     calls = render_modules.module_calls(graph, modules)
     if not calls.calls:
         return None
-    deepest = calls.depth
-    stops = [*range(deepest), ALL]
-    choice = st.select_slider(
-        "Module depth shown", stops, value=ALL, key=f"{key}.modules.depth",
-        format_func=lambda v: "all open" if v == ALL else str(v),
+    chosen = st.session_state.get(f"{key}.modules.depth", ALL)
+    depth = None if chosen == ALL or not isinstance(chosen, int) else chosen
+    toggled = frozenset(st.session_state.get(_toggled_key(key), ()))
+    return render_modules.collapse(graph, depth, toggled, modules, calls)
+
+
+def choice(view: render_modules.ModuleView | None, key: str) -> None:
+    """The "Module depth shown" choice for the graph ``view`` is of."""
+    if view is None:
+        return
+    stops = [ALL, *range(view.deepest)]
+    if st.session_state.get(f"{key}.modules.depth", ALL) not in stops:
+        st.session_state[f"{key}.modules.depth"] = ALL  # a shallower model than the last
+    st.selectbox(
+        "Module depth shown", stops, key=f"{key}.modules.depth",
+        format_func=lambda v: "all open" if v == ALL else
+        "each top-level module one box" if v == 0 else f"modules deeper than {v} closed",
         help="Module calls nested deeper than this are drawn closed, as one box with its "
              "input and output shapes (0: each top-level module is one box). Click a box to "
              "open it, a module's label to close it.")
-    depth = None if choice == ALL else int(choice)
-    toggled = frozenset(st.session_state.get(_toggled_key(key), ()))
-    return render_modules.collapse(graph, depth, toggled, modules, calls)
 
 
 def settings(view: render_modules.ModuleView | None, key: str) -> str:

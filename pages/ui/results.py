@@ -98,15 +98,17 @@ def headline(run: dict, graph: Graph, twin: dict) -> None:
             st.info(err["hint"], icon=":material/lightbulb:")
 
 
-def torch_panel(graph: Graph, view: str, device: str, height: int = 560) -> None:
+def torch_panel(graph: Graph, view: str, device: str, height: int = 560,
+                request: dict | None = None) -> None:
     st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
-    decoration = linking.value_decoration(graph, "torch")
+    decoration = linking.value_decoration(graph, "torch", request)
     steps = linking.stepper(graph)
     boxes = modules_ui.controls(graph, "torch")
     node = graph_panel.show_graph(graph, key="torch", view=view, height=height,
                                   decoration=decoration, boxes=boxes,
                                   highlight={**linking.highlight(graph, "torch"), **steps},
                                   focus=linking.focus("torch"))
+    modules_ui.choice(boxes, "torch")
     linking.follow(graph, "torch", node)
     graph_panel.node_picker(graph, key="torch")
     graph_panel.show_details(graph, node)
@@ -126,6 +128,7 @@ def tf_panel(twin: dict, view: str, height: int = 560, modules: dict | None = No
     node = graph_panel.show_graph(graph, key="tf", view=view, height=height, boxes=boxes,
                                   highlight=linking.highlight(graph, "tf"),
                                   focus=linking.focus("tf"))
+    modules_ui.choice(boxes, "tf")
     linking.follow(graph, "tf", node)
     graph_panel.node_picker(graph, key="tf")
     graph_panel.show_details(graph, node)
@@ -247,7 +250,8 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str, places: Places
     else:
         left, right = places.torch.container(), places.tf.container()
     with left:
-        torch_panel(graph, view, run.get("device", "cpu"), graph_height)
+        torch_panel(graph, view, run.get("device", "cpu"), graph_height,
+                    {"code": code, "seed": run.get("seed", 0), "device": run.get("device", "cpu")})
     with right:
         tf_panel(twin, view, graph_height, graph.modules)
     with rest:
