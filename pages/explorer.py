@@ -108,7 +108,7 @@ with left:
         notes=results.line_notes(st.session_state.get(RAN_WITH, ("",))[0], run_info),
         error_line=result.get("line") if result.get("status") != "ok" else None,
         plain=st.session_state.get(PLAIN, False), compact=projector,
-        linked_line=linking.current())
+        linked_line=linking.current(), on_select=linking.select_line)
     st.session_state[CODE] = code
 with right:
     st.caption("Ctrl+Enter in the editor runs too. Your code runs in a separate, limited "
@@ -145,6 +145,7 @@ if runner.waiting("explore"):
     st.rerun()  # redraw the editor with this run's notes
 
 if result:
+    linking.ran(st.session_state[RAN_WITH][0])
     results.show(result, code=st.session_state[RAN_WITH][0], view=view, tf_code_key=TF_CODE,
                  places=places, graph_height=present.GRAPH_HEIGHT if projector
                  else present.GRAPH_HEIGHT_PAGE)

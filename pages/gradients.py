@@ -9,7 +9,7 @@ import streamlit as st
 from explorer import lessons, render, render_flow
 from explorer.gradients.flags import EXPLODING, VANISHING
 from explorer.graph import Graph
-from pages.ui import grad_panels, graph_panel, runner
+from pages.ui import grad_panels, graph_panel, linking, runner
 
 SOURCE = "grads.source"
 SEED = "grads.seed"
@@ -74,11 +74,17 @@ with left:
         edge_style=render_flow.edge_styles(result["edges"]),
         node_style=render_flow.merge(render_flow.node_styles(result["nodes"]),
                                       render_flow.step_styles(order, step)))
+    # the step's node came from a line of forward: shaded in the code, its nodes lit
+    line, lit = linking.backward_highlight(graph, order[step]) if order else (None, {})
     graph_panel.show_graph(graph, key="grads", view="auto", decoration=decoration,
-                           height=520)
+                           height=520, highlight=lit)
     if order:
         grad_panels.step_details(result, order, step)
 with right:
+    st.markdown(f"**The code**: line {line} made the step's node in forward; its other nodes "
+                "are lit in orange." if line else "**The code** (the step's node is a leaf "
+                "or came from no line of yours)")
+    linking.code_view(code, line)
     grad_panels.leaf_gradients(result)
 grad_panels.saved_memory(result)
 grad_panels.twin_gradients(result.get("twin"), enabled=bool(twin))

@@ -9,11 +9,13 @@ matches in both graphs and "Next" pans to each in turn (``focus``).
 """
 from __future__ import annotations
 
+import html
+import time
+
 import streamlit as st
 
-from explorer import grad_paint, linked, render
+from explorer import linked, render
 from explorer.graph import Graph
-from pages.ui import node_grads
 
 LINE = "linked.line"      # the linked line (int) or None
 PICK = "linked.pick"      # the picker's widget state, kept in step with LINE
@@ -91,6 +93,14 @@ def follow(graph: Graph, key: str, node: str | None) -> None:
         st.rerun()
 
 
+def select_line(line: int | None) -> None:
+    """A line selected in the editor (a click on its number in the gutter selects it) links
+    it, as a click on one of its nodes does."""
+    if line is not None and line != current():
+        st.session_state[LINE] = line
+        st.rerun()
+
+
 def _picked() -> None:
     st.session_state[LINE] = st.session_state.get(PICK)
 
@@ -115,35 +125,26 @@ def line_picker(code: str, *graphs: Graph | None) -> None:
                  placeholder="pick a line, or click a node in either graph")
 
 
-def value_decoration(graph: Graph, key: str,
-                     request: dict | None = None) -> render.Decoration | None:
-    """Toggles that print each node's forward value in it (scalar, or mean and range) and,
-    with ``request`` (code, seed, device: a backward run), its gradient's; and that colour
-    the nodes by the size of their gradient, with a legend."""
-    left, right = st.columns(2)
-    values = left.toggle("Values on the nodes", key=f"linked.values.{key}",
-                         help="Each op's forward output: its value if it is a scalar, else its "
-                              "mean and [min, max]; after backward (\u2207) the same of the "
-                              "gradient flowing into it.")
-    paint = right.toggle("Colour by gradient size", key=f"linked.paint.{key}",
-                         help="Each node's fill: the norm of the gradient flowing into it, on "
-                              "a log scale over this run.") if request is not None else False
-    if not (values or paint):
+def value_decoration(graph: Graph, key: str) -> render.Decoration | None:
+    """A toggle that prints each node's forward value in it (scalar, or mean and range)."""
+    if not st.toggle("Values on the nodes", key=f"linked.values.{key}",
+                     help="Each op's forward output: its value if it is a scalar, else its "
+                          "mean and [min, max]."):
         return None
-    grads = node_grads.nodes(graph, request) if request is not None else None
-    lines = linked.value_lines(graph) if values else {}
-    style: dict[str, dict[str, str]] = {}
-    if grads is not None:
-        for node, extra in (grad_paint.grad_lines(graph, grads) if values else {}).items():
-            lines[node] = lines.get(node, []) + extra
-        if paint:
-            style, legend = grad_paint.grad_fills(graph, grads)
-            st.caption(legend)
-    return render.Decoration(node_lines=lines, node_style=style)
+    return render.Decoration(node_lines=linked.value_lines(graph))
 
 
 STEP = "linked.step"  # the stepper's slider: 1 to the number of the run's steps
 STEP_CLASSES = {"added": "gx-added", "future": "gx-future"}
+PLAYING = "linked.playing"   # Play pressed: the slider advances every TICK seconds
+TICKED = "linked.ticked"     # time.monotonic() of the last advance (or of Play)
+TICK = 0.7
+RAN = "linked.code"          # the code of the run the graphs show
+
+
+def ran(code: str) -> None:
+    """The page names the code its graphs come from (the stepper numbers its loops)."""
+    st.session_state[RAN] = code
 
 
 def _stepped(lines: list[int]) -> None:
@@ -154,19 +155,83 @@ def _stepped(lines: list[int]) -> None:
         st.session_state[LINE] = lines[step]
 
 
+def _play(lines: list[int]) -> None:
+    playing = not st.session_state.get(PLAYING, False)
+    st.session_state[PLAYING] = playing
+    if playing and st.session_state.get(STEP, 1) >= len(lines):
+        st.session_state[STEP] = 1  # at the end: play from the start
+        _stepped(lines)
+    st.session_state[TICKED] = time.monotonic()
+
+
+@st.fragment(run_every=TICK)
+def _ticker(lines: list[int]) -> None:
+    """While playing, every TICK seconds: the next step, the whole page redrawn with it (the
+    editor's mark, both graphs). The fragment also runs with each page run: it advances only
+    when a tick has gone by since the last advance."""
+    if not st.session_state.get(PLAYING):
+        return
+    if time.monotonic() - st.session_state.get(TICKED, 0.0) < 0.8 * TICK:
+        return
+    step = st.session_state.get(STEP, 1)
+    if step >= len(lines):
+        st.session_state[PLAYING] = False
+    else:
+        st.session_state[STEP] = step + 1
+        _stepped(lines)
+    st.session_state[TICKED] = time.monotonic()
+    st.rerun()
+
+
 def stepper(graph: Graph) -> dict[str, str]:
     """Define-by-run, step by step: a slider over the executed lines of forward; the graph
     shows the ops made so far, the step's new ones in green, later ones faded; the editor and
-    the tf.function graph (whole from the first step) mark the step's line."""
+    the tf.function graph (whole from the first step) mark the step's line. Play advances a
+    step every TICK seconds to the end; the caption counts loop iterations."""
     steps = graph.steps or []
     if not steps or not st.toggle("Step through forward", key="linked.stepping",
                                   help="One executed line at a time: the autograd graph "
                                        "grows by the nodes each line made."):
+        st.session_state[PLAYING] = False
         return {}
     lines = [s["line"] for s in steps]
     if not 1 <= st.session_state.get(STEP, 1) <= len(steps):
         st.session_state[STEP] = 1
-    step = st.slider("Step", 1, max(len(steps), 2), key=STEP, on_change=_stepped,
-                     args=(lines,), label_visibility="collapsed") - 1
-    st.caption(linked.step_caption(graph, step))
+    playing = st.session_state.get(PLAYING, False)
+    cols = st.columns([1, 6], vertical_alignment="center")
+    cols[0].button("Pause" if playing else "Play", key="linked.play", on_click=_play,
+                   args=(lines,), icon=":material/pause:" if playing else ":material/play_arrow:",
+                   width="stretch", help=f"A step every {TICK:g} s, to the last one.")
+    with cols[1]:
+        step = st.slider("Step", 1, max(len(steps), 2), key=STEP, on_change=_stepped,
+                         args=(lines,), label_visibility="collapsed") - 1
+    st.caption(linked.step_caption(graph, step, st.session_state.get(RAN)))
+    if playing:
+        _ticker(lines)
     return {node: STEP_CLASSES[mark] for node, mark in linked.step_marks(graph, step).items()}
+
+
+def backward_highlight(graph: Graph, node: str) -> tuple[int | None, dict[str, str]]:
+    """The Gradients page's backward step at ``node``: the line that made it in forward and,
+    as on the Explorer page, the other nodes of that line lit (gx-linked); the step's own
+    node keeps the stepper's colour."""
+    line = linked.line_of(graph, node)
+    return line, {n: LINKED_CLASS for n in linked.nodes_of_line(graph, line) if n != node}
+
+
+def code_view(code: str, line: int | None, *, height: int = 420) -> None:
+    """The code, read-only with line numbers, ``line`` shaded as the editor shades the
+    linked line."""
+    rows = []
+    for number, text in enumerate(code.splitlines(), 1):
+        mark = ' class="gx-code-linked"' if number == line else ""
+        rows.append(f'<div{mark}><span class="gx-code-no">{number}</span>'
+                    f"{html.escape(text) or ' '}</div>")
+    st.html(f"""<style>
+.gx-code {{ font: 13px/1.45 "Source Code Pro", monospace; white-space: pre; overflow: auto;
+  max-height: {height}px; border: 1px solid #dde1e6; border-radius: 8px; padding: 4px 0; }}
+.gx-code div {{ padding: 0 8px; }}
+.gx-code-no {{ display: inline-block; width: 2.5em; color: #9aa0a6; text-align: right;
+  margin-right: 1em; user-select: none; }}
+.gx-code-linked {{ background: rgba(230, 126, 34, 0.30); }}
+</style><div class="gx-code" data-line="{line or ''}">{''.join(rows)}</div>""")

@@ -1,6 +1,8 @@
 // Graph viewer: an SVG drawn by Graphviz, with pan (drag), zoom (wheel, buttons), fit, and
 // click-to-select. The selection goes back to Python as the state value "selected".
 const VIEWS = new Map(); // zoom and pan per graph key, kept across reruns
+const HOVER_EVENT = "gx-hover-line"; // detail: {line (or undefined: none), from: graph key}
+const HOVERS = new Map(); // graph key -> its listener of HOVER_EVENT (replaced on each render)
 
 function sanitize(svg) {
   // Graphviz escapes labels, but the SVG is data: drop anything that could run.
@@ -136,8 +138,10 @@ export default function (component) {
   for (const [id, cls] of Object.entries(data.highlight || {})) mark(id, cls);
   if (data.selected) mark(data.selected, "gx-selected");
 
-  // Hover: the nodes of the hovered node's line light up lightly in this graph (a click
-  // links the line everywhere: the editor and the other graph, through Python).
+  // Hover: the nodes of the hovered node's line light up lightly in every graph on the page
+  // and the line in the editor, with no Python round trip: all viewers render into one
+  // document, so the hovered line goes out as a window event that each viewer (and the
+  // editor's bridge, pages/ui/editor_bridge.js) answers.
   const lines = data.lines || {};
   const byLine = new Map();
   svg.querySelectorAll("g.node").forEach((el) => {
@@ -147,18 +151,28 @@ export default function (component) {
     byLine.get(line).push(el);
   });
   let hovered = [];
-  view.addEventListener("pointerover", (evt) => {
-    const el = evt.target.closest && evt.target.closest("g.node");
-    const next = el ? byLine.get(lines[el.id]) || [] : [];
+  const light = (evt) => {
+    const next = byLine.get(evt.detail.line) || [];
     if (next === hovered) return;
     hovered.forEach((n) => n.classList.remove("gx-hover"));
     hovered = next;
     hovered.forEach((n) => n.classList.add("gx-hover"));
+  };
+  const old = HOVERS.get(key);
+  if (old) window.removeEventListener(HOVER_EVENT, old);
+  HOVERS.set(key, light);
+  window.addEventListener(HOVER_EVENT, light);
+  let sent;
+  const send = (line) => {
+    if (line === sent) return;
+    sent = line;
+    window.dispatchEvent(new CustomEvent(HOVER_EVENT, { detail: { line, from: key } }));
+  };
+  view.addEventListener("pointerover", (evt) => {
+    const el = evt.target.closest && evt.target.closest("g.node");
+    send(el ? lines[el.id] : undefined);
   });
-  view.addEventListener("pointerleave", () => {
-    hovered.forEach((n) => n.classList.remove("gx-hover"));
-    hovered = [];
-  });
+  view.addEventListener("pointerleave", () => send(undefined));
 
   // Search's "next": pan (keeping the zoom) so the node it names sits in the middle, once
   // per press (the token changes), so a later drag is not undone by a rerun.
