@@ -3,10 +3,11 @@
 
 The graph: the tf.function twin of a 1,000-step RNN over a Python ``range`` (AutoGraph
 unrolls it: about 10 ops per step), and the torch graph of the same run. Candidates, each
-timed in this process (no sandbox, no browser): Graphviz ``dot`` on the full graph (today's
-full view), ``dot`` on the rolled view (repeated chains drawn once, today's auto view), and
-the JSON the browser would lay out itself (its size: what a browser-side layout would have
-to receive and place). Panning frame times need the browser: not measured here.
+timed in this process (no sandbox, no browser): ``layout_big.scene`` (the full view's layout
+for the canvas viewer, pages/ui/bigview.js, and the size of what the browser receives),
+Graphviz ``dot`` on the full graph (the SVG viewer's full view), ``dot`` on the rolled view
+(repeated chains drawn once, the auto view). Time from Run to the drawn graphs and panning
+frame times need the app and a browser: bench/big_view.py.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from explorer import render
+from explorer import layout_big, render
 from explorer.graph import Graph
 
 RNN = """
@@ -75,6 +76,12 @@ def main() -> None:
         size = len(graph.dumps()) / 1e6
         print(f"{framework}: {len(graph.nodes)} nodes, {len(graph.edges)} edges; CLI run "
               f"{run_s:.1f} s; JSON {size:.1f} MB", flush=True)
+        start = time.perf_counter()
+        scene = layout_big.scene(graph)
+        took = time.perf_counter() - start
+        print(f"  full, layout_big (the canvas viewer): {took:.2f} s, {len(scene['shapes'])} "
+              f"shapes, {scene['width']:.0f} x {scene['height']:.0f} px, scene JSON "
+              f"{len(json.dumps(scene, separators=(',', ':'))) / 1e6:.1f} MB", flush=True)
         for view in ("rolled", "full"):
             print(f"  {view}: {timed_dot(graph, view, args.dot_timeout)}", flush=True)
 

@@ -20,6 +20,7 @@ const MARKS = {
 };
 const EDGE = { data: ["#555555", []], saved: ["#9a9a9a", [4, 3]], control: ["#777777", [1, 3]] };
 const OVERVIEW_W = 70;
+const DASHED_MAX = 200; // more dashed lines than this in view are drawn solid
 
 function parse(data) {
   const cached = SCENES.get(data.key);
@@ -129,27 +130,36 @@ export default function (component) {
     ctx.clearRect(0, 0, W, H);
     ctx.setTransform(dpr * s.k, 0, 0, dpr * s.k, -s.x * s.k * dpr, -s.y * s.k * dpr);
     const x0 = s.x, y0 = s.y, x1 = s.x + vw / s.k, y1 = s.y + H / s.k;
-    // lines: one path per kind, those whose box meets the view
-    for (const [kind, [color, dash]] of Object.entries(EDGE)) {
+    // lines: one path per kind, those whose box meets the view; none when the view is so far
+    // out that a line is under a pixel long per rank (the boxes show the shape of the graph)
+    for (const [kind, [color, dash]] of Object.entries(s.k < 0.02 ? {} : EDGE)) {
       ctx.beginPath();
-      let any = false;
+      let any = 0;
       for (const [a, b, k] of scene.lines) {
         if ((EDGE[k] ? k : "data") !== kind) continue;
         const p = scene.shapes[a], q = scene.shapes[b];
         const ya = p[2] + p[4] / 2, yb = q[2] - q[4] / 2;
         if (Math.max(ya, yb) < y0 || Math.min(ya, yb) > y1 ||
             Math.max(p[1], q[1]) < x0 || Math.min(p[1], q[1]) > x1) continue;
-        ctx.moveTo(p[1], ya);
-        ctx.lineTo(q[1], yb);
-        any = true;
+        // clipped to the view's rows: a long line (a control edge from the top to the end)
+        // is dashed only where it shows, not along its whole 100,000 px
+        const ta = ya < y0 && yb !== ya ? (y0 - ya) / (yb - ya) : 0;
+        const tb = yb > y1 && yb !== ya ? (y1 - ya) / (yb - ya) : 1;
+        ctx.moveTo(p[1] + (q[1] - p[1]) * ta, ya + (yb - ya) * ta);
+        ctx.lineTo(p[1] + (q[1] - p[1]) * tb, ya + (yb - ya) * tb);
+        any += 1;
       }
       if (!any) continue;
       ctx.strokeStyle = color;
       ctx.lineWidth = Math.max(1 / s.k, 0.8);
-      ctx.setLineDash(dash.map((d) => d / Math.min(s.k, 1)));
+      // dashes cost a software canvas dearly: hundreds of lines in view (a tf.function's
+      // control edges from every ReadVariableOp to its end) are drawn solid and faint
+      ctx.globalAlpha = any > DASHED_MAX && dash.length ? 0.35 : 1;
+      ctx.setLineDash(any > DASHED_MAX ? [] : dash.map((d) => d / Math.min(s.k, 1)));
       ctx.stroke();
     }
     ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
     const rows = visibleRows(x0, y0, x1, y1);
     const text = s.k * 10 >= 5; // labels once they can be read
     ctx.font = "10px Helvetica, Arial, sans-serif";
@@ -161,8 +171,10 @@ export default function (component) {
       ctx.fillStyle = (mark && mark[2]) || fill;
       ctx.fillRect(cx - w / 2, cy - h / 2, w, h);
       ctx.strokeStyle = (mark && mark[0]) || stroke;
-      ctx.lineWidth = mark ? mark[1] / Math.max(s.k, 0.25) : Math.max(1 / s.k, 1);
-      ctx.strokeRect(cx - w / 2, cy - h / 2, w, h);
+      if (s.k >= 0.1 || mark) {
+        ctx.lineWidth = mark ? mark[1] / Math.max(s.k, 0.25) : Math.max(1 / s.k, 1);
+        ctx.strokeRect(cx - w / 2, cy - h / 2, w, h);
+      }
       if (text) {
         ctx.fillStyle = "#1f2328";
         const top = cy - ((lines.length - 1) * 12) / 2;

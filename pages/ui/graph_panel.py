@@ -82,8 +82,10 @@ def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
     """Draw ``graph``; return the id of the node the user selected, if any. ``focus``
     (node id, token) pans to that node once per token (search's "next"). ``boxes``
     (``modules_ui.controls``): module calls drawn as boxes, a click opens or closes one."""
-    dot = dot_text(graph, digest(graph), view, decoration_json(decoration),
-                   modules_ui.settings(boxes, key), boxes)
+    def dot() -> str:  # not made for the big-graph route: its canvas needs no DOT
+        return dot_text(graph, digest(graph), view, decoration_json(decoration),
+                        modules_ui.settings(boxes, key), boxes)
+
     ids = {render.dom_id(n.id): n.id for n in graph.nodes}
     marks = {render.dom_id(node): cls
              for node, cls in modules_ui.drawn(boxes, highlight or {}).items()}
@@ -98,13 +100,13 @@ def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
             focus_token=focus[1] if focus else 0,
             selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
     elif render.dot_available():
-        clicked = graph_viewer(svg_text(dot), key=f"{key}.viewer", height=height,
+        clicked = graph_viewer(svg_text(dot()), key=f"{key}.viewer", height=height,
                                highlight=marks,
                                focus=render.dom_id(focus[0]) if focus else None,
                                focus_token=focus[1] if focus else 0, lines=lines,
                                selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
     else:
-        st.graphviz_chart(dot, height=height)
+        st.graphviz_chart(dot(), height=height)
         st.caption("Graphviz's dot is not installed on this server: drawn in the browser, "
                    "without zoom or selection.")
         clicked = None
