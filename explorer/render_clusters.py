@@ -18,6 +18,9 @@ CLUSTER_STYLE = {"style": "rounded,dashed", "color": "#c0392b", "fontcolor": "#c
 MODULE_STYLE = {"style": "rounded,filled", "color": "#6f86a8", "fontcolor": "#2c3e57",
                 "fontname": FONT, "fontsize": "10", "labeljust": "l", "penwidth": "1.2"}
 MODULE_FILLS = ("#f5f8fc", "#ebf1f9", "#e0e9f5", "#d5e1f1")
+# Above this many open module calls drawn, none is drawn as a cluster: dot takes 4x as long
+# for a 1,000-step loop's 1,000 calls (bench/module_boxes.py), and the page says so.
+MAX_MODULE_CLUSTERS = 200
 
 
 @dataclass
@@ -74,6 +77,8 @@ def clusters(blocks: list[Any], shapes: list[Any], modules: ModuleView | None) -
     for shape in shapes:
         for cid in modules.member.get(shape.node, ()):
             calls.setdefault(cid, set()).add(shape.id)
+    if len(calls) > MAX_MODULE_CLUSTERS:
+        return out
     for cid, members in calls.items():
         call = modules.clusters[cid]
         fill = MODULE_FILLS[min(call.depth, len(MODULE_FILLS)) - 1]

@@ -74,19 +74,27 @@ def _paths_of(module: str, known: dict | None) -> list[str]:
     return [p for p in prefixes if known is None or p in known or p == module]
 
 
-def _shapes(graph: Graph, nodes: set[str], inward: bool) -> list[list[int]]:
-    """The shapes of the tensors crossing into (or out of) ``nodes``, each source once; a
-    parameter (shared by the calls of a loop, so outside each) is the module's, not an input."""
+def _crossing(graph: Graph, chain: dict[str, tuple[str, ...]]) -> tuple[dict, dict]:
+    """Call id -> the shapes of the tensors crossing into it and out of it, each source
+    once, in edge order; a parameter (shared by the calls of a loop, so outside each) is the
+    module's, not an input. One pass over the edges."""
     by_id = graph.by_id()
-    seen: list[str] = []
-    weights = {n.id for n in graph.nodes if n.kind == "param" or n.op == "AccumulateGrad"}
+    inward: dict[str, dict[str, list[int]]] = {}
+    outward: dict[str, dict[str, list[int]]] = {}
     for e in graph.edges:
-        if inward and e.dst in nodes and e.src not in nodes and e.src not in seen \
-                and e.src not in weights:
-            seen.append(e.src)
-        if not inward and e.src in nodes and e.dst not in nodes and e.src not in seen:
-            seen.append(e.src)
-    return [by_id[s].shape for s in seen if by_id[s].shape is not None]
+        src, dst = chain.get(e.src, ()), chain.get(e.dst, ())
+        shape = by_id[e.src].shape
+        if shape is None:
+            continue
+        if by_id[e.src].kind != "param" and by_id[e.src].op != "AccumulateGrad":
+            for cid in dst:
+                if cid not in src:
+                    inward.setdefault(cid, {}).setdefault(e.src, shape)
+        for cid in src:
+            if cid not in dst:
+                outward.setdefault(cid, {}).setdefault(e.src, shape)
+    return ({c: list(v.values()) for c, v in inward.items()},
+            {c: list(v.values()) for c, v in outward.items()})
 
 
 def module_calls(graph: Graph, modules: dict | None = None) -> ModuleCalls:
@@ -103,7 +111,6 @@ def module_calls(graph: Graph, modules: dict | None = None) -> ModuleCalls:
     open_run: dict[str, str] = {}  # path -> the call id of its run still going
     calls: dict[str, Call] = {}
     chain: dict[str, tuple[str, ...]] = {}
-    members: dict[str, set[str]] = {}
     for node_id in order:
         mine = paths.get(node_id, [])
         for path in list(open_run):  # a run ends at the first op outside it
@@ -120,19 +127,16 @@ def module_calls(graph: Graph, modules: dict | None = None) -> ModuleCalls:
                 calls[cid] = Call(cid, path, info.get("type", ""), depth,
                                   ids[-1] if ids else None)
             ids.append(open_run[path])
-            members.setdefault(open_run[path], set()).add(node_id)
         if ids:
             chain[node_id] = tuple(ids)
     _place_leaves(graph, chain, calls)
+    inward, outward = _crossing(graph, chain)
     for cid, call in calls.items():
-        inner = members[cid] | {n for n, c in chain.items() if cid in c}
         info = (known or {}).get(call.path, {})
         first = call.id.endswith("#0")  # the torch run recorded its first call's shapes
         calls[cid] = Call(call.id, call.path, call.type, call.depth, call.parent,
-                          info.get("in") if first and "in" in info else
-                          _shapes(graph, inner, True),
-                          info.get("out") if first and "out" in info else
-                          _shapes(graph, inner, False))
+                          info["in"] if first and "in" in info else inward.get(cid, []),
+                          info["out"] if first and "out" in info else outward.get(cid, []))
     return ModuleCalls(calls, chain)
 
 

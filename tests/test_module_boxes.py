@@ -180,6 +180,8 @@ def test_a_loop_makes_one_call_per_iteration_rolled_inside_boxes():
     graph = graph_of(LOOP)
     calls = rm.module_calls(graph)
     assert list(calls.calls) == ["cell#0", "cell#1", "cell#2"]  # x[i] + h between calls
+    hooks = torch_shapes(LOOP, "cell")  # torch records the first call: all are alike
+    assert all((c.inputs, c.outputs) == hooks["cell"] for c in calls.calls.values())
     closed = rm.collapse(graph, depth=0)
     assert not closed.graph.lint()  # a box per call: no cycle through the loop
     dot = render.to_dot(closed, "rolled")
@@ -222,6 +224,15 @@ def test_twin_ops_group_by_the_torch_paths_they_carry():
     assert [n.id for n in view.graph.nodes] == ["x", "module:model.0#0", "module:model.1#0",
                                                 "Sum"]
     assert view.member["module:model.0#0"] == ("model#0",)
+
+
+def test_too_many_open_calls_draw_no_clusters(monkeypatch):
+    from explorer import render_clusters
+    graph = graph_of(LOOP)
+    monkeypatch.setattr(render_clusters, "MAX_MODULE_CLUSTERS", 2)
+    assert "cluster_mod_" not in render.to_dot(rm.collapse(graph), "full")
+    monkeypatch.setattr(render_clusters, "MAX_MODULE_CLUSTERS", 3)
+    assert render.to_dot(rm.collapse(graph), "full").count("subgraph \"cluster_mod_") == 3
 
 
 def test_no_module_no_cluster():

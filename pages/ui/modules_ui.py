@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import render_modules
+from explorer import render_clusters, render_modules
 from explorer.graph import Graph
 
 ALL = "all"  # the first choice: every module call open
@@ -33,6 +33,9 @@ def choice(view: render_modules.ModuleView | None, key: str) -> None:
     """The "Module depth shown" choice for the graph ``view`` is of."""
     if view is None:
         return
+    if len(view.clusters) > render_clusters.MAX_MODULE_CLUSTERS:
+        st.caption(f"{len(view.clusters)} module calls open: too many to draw as boxes "
+                   "around their nodes; close them to a depth here to see them as boxes.")
     stops = [ALL, *range(view.deepest)]
     if st.session_state.get(f"{key}.modules.depth", ALL) not in stops:
         st.session_state[f"{key}.modules.depth"] = ALL  # a shallower model than the last
