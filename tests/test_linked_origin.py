@@ -125,3 +125,20 @@ def test_steps_and_modules_round_trip_and_lint():
                             "node 'a' has step 1 outside the run's steps",
                             "node 'a' names unknown module 'gc'"]
     assert "steps" not in Graph(framework="tf").to_json()
+
+
+def test_gradients_page_graph_knows_its_lines():
+    """The Gradients page's graph (the grads job's engine) carries attrs.line as the
+    Explorer's does, so its backward stepper can shade a step's line: the default lesson's
+    t and addmm come from ``y = linear_layer(x)``, the sum from ``return y.sum()``."""
+    from explorer import lessons, snippet
+    from explorer.gradients import engine
+
+    code = lessons.get("data_dependent_if").code
+    result = engine.inspect(snippet.load(code, seed=0))
+    layer = line_of(code, "if x.sum() > 0") + 1  # the taken arm's one call (seed 0)
+    total = line_of(code, "return y.sum()")
+    assert origins(result["graph"]) == Counter({
+        ("TBackward0", layer, "linear_layer"): 1, ("AddmmBackward0", layer, "linear_layer"): 1,
+        ("SumBackward0", total, None): 1})
+    assert result["order"][0] == "sum"  # the stepper's first node: the output's

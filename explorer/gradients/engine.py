@@ -9,7 +9,10 @@ import time
 
 import torch
 
+from explorer import snippet
+from explorer.capture import origin
 from explorer.capture.torch import capture
+from explorer.executed import LineTracer
 from explorer.gradients import flow, saved
 from explorer.gradients.leaves import grad_leaves, leaf_node_ids, leaf_report
 from explorer.snippet import Program, SnippetError
@@ -42,10 +45,13 @@ def inspect(program: Program) -> dict:
         timings[name] = now - clock
         clock = now
 
-    outputs = program.run_forward()
+    # the nodes learn the line that made them (attrs.line), as on the Explorer page
+    tracer = LineTracer(snippet.SNIPPET_FILE)
+    with origin.record(program.namespace, tracer) as record:
+        outputs = program.run_forward(tracer)
     lap("forward_s")
     named = program.leaves()
-    graph = capture(outputs, named)
+    graph = capture(outputs, named, record)
     lap("capture_s")
     fn_ids = flow.node_ids(graph, outputs)
     kept = saved.measure(fn_ids, [leaf.tensor for leaf in named])
