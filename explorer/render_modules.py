@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from explorer.graph import Edge, Graph, Node
+from explorer.render_decoration import Decoration
 
 BOX_PREFIX = "module:"   # a box node's id: BOX_PREFIX + call id
 CLUSTER_DOM = "cluster_mod_"  # the DOM id of an open call's cluster: CLUSTER_DOM + sanitised id
@@ -58,6 +59,7 @@ class ModuleView:
     drawn_as: dict[str, str]               # hidden node -> the box drawn in its place
     dom: dict[str, str]                    # DOM id of a cluster or a box -> call id
     deepest: int = 0                       # the deepest call's depth
+    box_out: dict[str, str] = field(default_factory=dict)  # box -> the node of its result
 
 
 def _safe(text: str) -> str:
@@ -213,6 +215,13 @@ def collapse(graph: Graph, depth: int | None = None, toggled: frozenset[str] = f
                                  "in": call.inputs, "out": call.outputs}))
         member[box] = member[node.id]
     edges: list[Edge] = []
+    place = {n.id: k for k, n in enumerate(graph.nodes)}
+    box_out: dict[str, str] = {}  # the last made of a box's nodes feeding outside it
+    for e in graph.edges:
+        box = box_of.get(e.src)
+        if box is not None and box_of.get(e.dst) != box and \
+                place[e.src] >= place.get(box_out.get(box, e.src), -1):
+            box_out[box] = e.src
     seen: set[Edge] = set()
     for e in graph.edges:
         edge = Edge(box_of.get(e.src, e.src), box_of.get(e.dst, e.dst), e.kind)
@@ -226,7 +235,22 @@ def collapse(graph: Graph, depth: int | None = None, toggled: frozenset[str] = f
     clusters = {cid: mc.calls[cid] for ids in member.values() for cid in ids}
     dom = {cluster_dom_id(cid): cid for cid in clusters}
     dom.update({"node_" + _safe(BOX_PREFIX + cid): cid for cid in boxes})
-    return ModuleView(view, clusters, member, box_of, dom, mc.depth)
+    return ModuleView(view, clusters, member, box_of, dom, mc.depth, box_out)
+
+
+def decorate(view: ModuleView | None, deco: Decoration | None) -> Decoration | None:
+    """A closed box shows what its result's node would: its value and gradient lines, its
+    fill and tooltip (``deco`` is keyed by the graph's nodes, some of them hidden)."""
+    if view is None or deco is None:
+        return deco
+    lines, style = dict(deco.node_lines), dict(deco.node_style)
+    for box, out in view.box_out.items():
+        if out in deco.node_lines:
+            lines[box] = deco.node_lines[out]
+        if out in deco.node_style:
+            style[box] = {k: v for k, v in deco.node_style[out].items()
+                          if k in ("fillcolor", "tooltip")}
+    return Decoration(node_lines=lines, node_style=style, edge_style=deco.edge_style)
 
 
 def _shape_list(shapes: list[list[int]]) -> str:

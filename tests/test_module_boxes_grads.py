@@ -75,3 +75,22 @@ def test_fill_follows_the_gradient_norm_on_a_log_scale():
         node_lines=grad_paint.grad_lines(graph, nodes), node_style=styles))
     weight = next(line for line in dot.splitlines() if line.startswith('  "model.0.weight" ['))
     assert styles["model.0.weight"]["fillcolor"] in weight and "\u2207 \u03bc" in weight
+
+
+def test_a_closed_box_shows_its_results_gradient_and_fill():
+    from explorer import render_modules as rm
+    graph, nodes = report()
+    view = rm.collapse(graph, depth=1)
+    styles, _ = grad_paint.grad_fills(graph, nodes)
+    deco = rm.decorate(view, render.Decoration(node_lines=grad_paint.grad_lines(graph, nodes),
+                                               node_style=styles))
+    grads = truth()
+    for box, result in (("module:model.0#0", "addmm"), ("module:model.1#0", "relu"),
+                        ("module:model.2#0", "addmm_1")):  # each Linear's / ReLU's output
+        g = grads[result]
+        mean, low, high = (f"{t.item():.3g}" for t in (g.mean(), g.min(), g.max()))
+        assert deco.node_lines[box] == [f"\u2207 \u03bc {mean} [{low}, {high}]"], box
+        assert deco.node_style[box]["fillcolor"] == styles[result]["fillcolor"]
+    dot = render.to_dot(view, "full", decoration=deco)
+    line = next(x for x in dot.splitlines() if x.strip().startswith('"module:model.0#0" ['))
+    assert styles["addmm"]["fillcolor"] in line and "\u2207 \u03bc" in line

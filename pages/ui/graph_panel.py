@@ -83,7 +83,8 @@ def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
     (node id, token) pans to that node once per token (search's "next"). ``boxes``
     (``modules_ui.controls``): module calls drawn as boxes, a click opens or closes one."""
     def dot() -> str:  # not made for the big-graph route: its canvas needs no DOT
-        return dot_text(graph, digest(graph), view, decoration_json(decoration),
+        boxed = render_modules.decorate(boxes, decoration)  # a closed box: its result's
+        return dot_text(graph, digest(graph), view, decoration_json(boxed),
                         modules_ui.settings(boxes, key), boxes)
 
     ids = {render.dom_id(n.id): n.id for n in graph.nodes}
