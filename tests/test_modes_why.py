@@ -91,3 +91,45 @@ def test_trace_of_the_no_grad_lesson_says_the_block_is_recorded():
     recorded = _eager_grads(code.replace("with torch.no_grad():", "if True:"))
     largest = max(float(recorded[f"unrecorded.{p}"].abs().max()) for p in ("weight", "bias"))
     assert check["max_abs_diff_grads"] == pytest.approx(largest, rel=1e-6)
+
+
+BOTH = '''import torch
+import torch.nn as nn
+
+
+class RoundThrough(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+layer = nn.Linear(3, 3)
+
+
+def inputs():
+    return (torch.randn(2, 3),)
+
+
+def forward(x):
+    h = RoundThrough.apply(layer(x) * 4)
+    if h.sum() > 0:
+        h = h * 2.0
+    else:
+        h = h - 1.0
+    return (h ** 2).sum()
+'''
+
+
+@pytest.mark.slow
+def test_the_torch_cond_rewrite_of_a_custom_function_says_so_at_the_rewrites_line():
+    view = modes.view("export", BOTH)
+    assert view["status"] == "unsupported" and view["rewrite"]["status"] == "ok"
+    check = view["rewrite"]["check"]
+    assert check["equivalent"] is False and "not RoundThrough.backward" in check["reason"]
+    line = next(i for i, text in enumerate(view["cond_code"].splitlines(), 1)
+                if "RoundThrough.apply(" in text)
+    assert check["reason"].startswith(f"line {line}: `h = RoundThrough.apply(layer(x) * 4)`")

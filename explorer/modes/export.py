@@ -115,10 +115,10 @@ def view(code: str, seed: int = 0, device: str = "cpu", export_code: str | None 
         snippet.compile_snippet(code)  # the user's code is the snippet again, for its lines
         return {**result, "rewrite_problem": again["message"]}
     snippet.compile_snippet(code)
+    badge = check.against_eager(code, seed, device, maker(ep), eager, mode_code=rewritten,
+                                constants=constants(program))
     return {**result, "rewrite": {"status": "ok", "graph": graph_of(ep, program), "ops": ops(ep),
-                                  "check": check.against_eager(code, seed, device, maker(ep), eager,
-                                                               mode_code=rewritten,
-                                                               constants=constants(program))}}
+                                  "check": why.annotate("export", rewritten, badge)}}
 
 
 def _export_text(text: str, seed: int, device: str) -> tuple[snippet.Program, object]:
