@@ -41,6 +41,7 @@ def choice(view: render_modules.ModuleView | None, key: str) -> None:
         st.session_state[f"{key}.modules.depth"] = ALL  # a shallower model than the last
     st.selectbox(
         "Module depth shown", stops, key=f"{key}.modules.depth",
+        on_change=lambda: st.session_state.pop(_toggled_key(key), None),  # all to the depth
         format_func=lambda v: "all open" if v == ALL else
         "each top-level module one box" if v == 0 else f"modules deeper than {v} closed",
         help="Module calls nested deeper than this are drawn closed, as one box with its "

@@ -44,7 +44,17 @@ def cluster_ids(viewer) -> list[str]:
     return viewer.locator("g.cluster").evaluate_all("els => els.map(e => e.id)")
 
 
-def test_a_cluster_closes_to_a_box_and_opens_again(page, app_url):
+def choose_depth(page, graph: int, option: str) -> None:
+    """Pick ``option`` in graph ``graph``'s (0: PyTorch, 1: tf.function) module choice."""
+    choices = page.get_by_role("combobox", name="Module depth shown")
+    expect(choices).to_have_count(2)  # one per graph
+    choices.nth(graph).click()
+    page.keyboard.type(option)  # the choice is searchable: the one option left, picked
+    page.keyboard.press("Enter")
+    settle(page)
+
+
+def test_a_cluster_closes_to_a_box_and_opens_again_and_depth_closes_all(page, app_url):
     torch_graph = open_mlp(page, app_url).nth(0)
     assert {"cluster_mod_model_0", "cluster_mod_model.0_0", "cluster_mod_model.2_0"} <= \
         set(cluster_ids(torch_graph))
@@ -65,20 +75,8 @@ def test_a_cluster_closes_to_a_box_and_opens_again(page, app_url):
     expect(torch_graph.locator('g.node[id="node_addmm"]')).to_have_count(1, timeout=30_000)
     assert "node_module_model.0_0" not in node_ids(torch_graph)
     assert "cluster_mod_model.0_0" in cluster_ids(torch_graph)
-
-
-def choose_depth(page, graph: int, option: str) -> None:
-    """Pick ``option`` in graph ``graph``'s (0: PyTorch, 1: tf.function) module choice."""
-    choices = page.get_by_role("combobox", name="Module depth shown")
-    expect(choices).to_have_count(2)  # one per graph
-    choices.nth(graph).click()
-    page.keyboard.type(option)  # the choice is searchable: the one option left, picked
-    page.keyboard.press("Enter")
-    settle(page)
-
-
-def test_depth_choice_closes_both_graphs_to_top_modules(page, app_url):
-    viewers = open_mlp(page, app_url)
+    # the depth choice: every call below it closed, in both graphs (one page for both parts)
+    viewers = page.locator(".gx-svg")
     choose_depth(page, 0, "each top-level module one box")
     torch_graph = viewers.nth(0)
     expect(torch_graph.locator('g.node[id="node_module_model_0"]')).to_have_count(
