@@ -101,11 +101,14 @@ def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
             focus_token=focus[1] if focus else 0,
             selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
     elif render.dot_available():
+        def shown(node: str) -> str:  # a node hidden in a closed box: the box
+            return render.dom_id(boxes.drawn_as.get(node, node) if boxes else node)
+
         clicked = graph_viewer(svg_text(dot()), key=f"{key}.viewer", height=height,
                                highlight=marks,
-                               focus=render.dom_id(focus[0]) if focus else None,
+                               focus=shown(focus[0]) if focus else None,
                                focus_token=focus[1] if focus else 0, lines=lines,
-                               selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
+                               selected=shown(st.session_state.get(f"{key}.node") or ""))
     else:
         st.graphviz_chart(dot(), height=height)
         st.caption("Graphviz's dot is not installed on this server: drawn in the browser, "

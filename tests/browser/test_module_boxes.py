@@ -69,6 +69,14 @@ def test_a_cluster_closes_to_a_box_and_opens_again_and_depth_closes_all(page, ap
     assert "node_addmm" not in drawn and "node_model.0.weight" not in drawn
     assert "node_addmm_1" in drawn  # the other Linear stays open
     assert "cluster_mod_model.0_0" not in cluster_ids(torch_graph)
+    search = page.get_by_label("Search both graphs")  # a hidden node's match: its box
+    search.fill("model.0.weight")
+    search.press("Enter")
+    settle(page)
+    expect(torch_graph.locator('g.node.gx-focus[id="node_module_model.0_0"]')).to_have_count(
+        1, timeout=30_000)
+    assert torch_graph.locator("g.node.gx-match").evaluate_all(
+        "els => els.map(e => e.id)") == ["node_module_model.0_0"]
     page.screenshot(path=str(ARTIFACTS / "module_boxes_closed.png"), full_page=True)
     box.click()
     settle(page)
