@@ -16,7 +16,7 @@ run: setup system-deps
 test: setup
 	./scripts/system-deps.sh --browser
 	$(PY) -m ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 	$(PY) -m pytest -m dockerfile tests/test_dockerfile_steps.py
 
 setup: $(STAMP)
