@@ -14,8 +14,9 @@ import time
 
 import streamlit as st
 
-from explorer import linked, render
+from explorer import grad_paint, linked, render
 from explorer.graph import Graph
+from pages.ui import node_grads
 
 LINE = "linked.line"      # the linked line (int) or None
 PICK = "linked.pick"      # the picker's widget state, kept in step with LINE
@@ -125,13 +126,31 @@ def line_picker(code: str, *graphs: Graph | None) -> None:
                  placeholder="pick a line, or click a node in either graph")
 
 
-def value_decoration(graph: Graph, key: str) -> render.Decoration | None:
-    """A toggle that prints each node's forward value in it (scalar, or mean and range)."""
-    if not st.toggle("Values on the nodes", key=f"linked.values.{key}",
-                     help="Each op's forward output: its value if it is a scalar, else its "
-                          "mean and [min, max]."):
+def value_decoration(graph: Graph, key: str,
+                     request: dict | None = None) -> render.Decoration | None:
+    """Toggles that print each node's forward value in it (scalar, or mean and range) and,
+    with ``request`` (code, seed, device: a backward run), its gradient's; and that colour
+    the nodes by the size of their gradient, with a legend."""
+    left, right = st.columns(2)
+    values = left.toggle("Values on the nodes", key=f"linked.values.{key}",
+                         help="Each op's forward output: its value if it is a scalar, else its "
+                              "mean and [min, max]; after backward (\u2207) the same of the "
+                              "gradient flowing into it.")
+    paint = right.toggle("Colour by gradient size", key=f"linked.paint.{key}",
+                         help="Each node's fill: the norm of the gradient flowing into it, on "
+                              "a log scale over this run.") if request is not None else False
+    if not (values or paint):
         return None
-    return render.Decoration(node_lines=linked.value_lines(graph))
+    grads = node_grads.nodes(graph, request) if request is not None else None
+    lines = linked.value_lines(graph) if values else {}
+    style: dict[str, dict[str, str]] = {}
+    if grads is not None:
+        for node, extra in (grad_paint.grad_lines(graph, grads) if values else {}).items():
+            lines[node] = lines.get(node, []) + extra
+        if paint:
+            style, legend = grad_paint.grad_fills(graph, grads)
+            st.caption(legend)
+    return render.Decoration(node_lines=lines, node_style=style)
 
 
 STEP = "linked.step"  # the stepper's slider: 1 to the number of the run's steps
@@ -198,7 +217,7 @@ def stepper(graph: Graph) -> dict[str, str]:
     if not 1 <= st.session_state.get(STEP, 1) <= len(steps):
         st.session_state[STEP] = 1
     playing = st.session_state.get(PLAYING, False)
-    cols = st.columns([1, 6], vertical_alignment="center")
+    cols = st.columns([2, 5], vertical_alignment="center")
     cols[0].button("Pause" if playing else "Play", key="linked.play", on_click=_play,
                    args=(lines,), icon=":material/pause:" if playing else ":material/play_arrow:",
                    width="stretch", help=f"A step every {TICK:g} s, to the last one.")
