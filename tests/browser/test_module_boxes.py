@@ -1,7 +1,7 @@
 """Modules as boxes in Chromium: a module call is a cluster; a click on its label closes it to
 one box (its inner nodes gone), a click on the box opens it again; the module depth choice
 closes every call below a depth, in both graphs (the twin's ops carry torch's paths).
-The snippet is a two-layer MLP in an nn.Sequential, opened from a share link."""
+The snippet is the engine test's two-layer MLP in an nn.Sequential, from a share link."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -12,22 +12,9 @@ from playwright.sync_api import expect
 from explorer import share
 from tests.browser.app_server import settle, wait_for_graphs
 from tests.browser.conftest import ARTIFACTS
+from tests.test_module_boxes import MLP  # the engine test's two-layer MLP
 
 pytestmark = pytest.mark.slow  # each starts a page and waits for both graphs
-
-MLP = '''import torch
-import torch.nn as nn
-
-model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
-
-
-def inputs():
-    return torch.randn(3, 4)
-
-
-def forward(x):
-    return model(x).sum()
-'''
 
 
 def open_mlp(page, app_url):
