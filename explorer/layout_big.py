@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from explorer import render
 from explorer.graph import Graph
 
-# full views of more nodes than this are laid out here, not by dot (env GX_BIG_NODES: tests)
-BIG_NODES = int(os.environ.get("GX_BIG_NODES", "2500"))
+# full views of more nodes than this are laid out here, not by dot (env GX_BIG_NODES). dot's
+# time grows about as the square: a 2,349-op tf graph took it 11 s, 3,909 ops 37 s (a
+# 2,105-node torch chain 0.3 s); this layout takes 0.07 and 0.4 s (bench/big_graph.py)
+BIG_NODES = int(os.environ.get("GX_BIG_NODES", "1500"))
 CHAR_W = 6.2        # px per character at the canvas's 10 px font
 PAD_W = 14.0
 MIN_W = 44.0
