@@ -5,7 +5,8 @@ Presentation tricks the model never sees:
 - *ghosting*: a leaf used many times (a shared RNN weight) is drawn once per use, which keeps
   ``dot`` from routing hundreds of long edges to one node (minutes -> under a second);
 - *rolling*: repeated identical chains (loop iterations, recursion) are drawn once, in a box
-  with an "x N" badge; ``expand`` lists blocks to draw in full.
+  with an "x N" badge; ``expand`` lists blocks to draw in full;
+- *module boxes*: a ``render_modules.ModuleView`` draws its open module calls as clusters.
 """
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ import subprocess
 from dataclasses import dataclass, field
 
 from explorer.graph import Graph, Node
-from explorer.render_clusters import CLUSTER_STYLE as CLUSTER_STYLE  # noqa: F401
 from explorer.render_clusters import FONT, clusters, nest
 from explorer.render_decoration import Decoration
-from explorer.render_modules import ModuleView, box_lines
+from explorer.render_modules import BOX_STYLE, ModuleView, box_lines
 from explorer.rolling import Block, rolled_blocks
 
 VIEWS = ("auto", "full", "rolled")
@@ -51,8 +51,6 @@ EDGE_STYLE: dict[str, dict[str, str]] = {
                 "fontcolor": "#c0392b"},
 }
 GHOST_STYLE = {"style": "filled,dashed"}
-BOX_STYLE = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#dfe8f5",
-             "color": "#4a6591", "peripheries": "2"}
 
 
 class RenderError(Exception):

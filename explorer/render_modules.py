@@ -22,6 +22,8 @@ from explorer.render_decoration import Decoration
 
 BOX_PREFIX = "module:"   # a box node's id: BOX_PREFIX + call id
 CLUSTER_DOM = "cluster_mod_"  # the DOM id of an open call's cluster: CLUSTER_DOM + sanitised id
+BOX_STYLE = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#dfe8f5",
+             "color": "#4a6591", "peripheries": "2"}  # a closed call
 
 
 @dataclass(frozen=True)
