@@ -170,3 +170,28 @@ def test_a_scripted_module_runs_its_torchscript_with_the_same_parameters() -> No
     reference = torch.nn.functional.linear(x, net.inner.weight, net.inner.bias)
     reference = (torch.relu(reference) if float(reference.sum()) > 0 else reference) * 0.25
     assert torch.allclose(got, reference)
+
+
+def test_a_custom_function_is_refused_at_its_apply_and_traced_as_a_python_op() -> None:
+    """torch.jit.script itself refuses the lesson's forward; its trace holds one PythonOp
+    (the Function) and agrees with eager, as the reason says."""
+    code = lessons.get("custom_function").code
+    with pytest.raises(Exception, match="is a built-in"):
+        torch.jit.script(snippet.load(code).forward)
+    view = torchscript.view(code)
+    line = line_of(code, "RoundThrough.apply(")
+    assert view["script"]["line"] == line
+    assert view["script"]["message"].startswith(f"line {line}: `steps = RoundThrough.apply(")
+    assert "prim::PythonOp" in view["script"]["message"]
+    ops = [n.op for n in Graph.from_json(view["trace"]["graph"]).nodes]
+    assert ops.count("prim::PythonOp") == 1 and view["trace"]["check"]["equivalent"] is True
+
+
+def test_a_module_method_other_than_its_call_is_told_at_its_line() -> None:
+    code = lessons.get("dropout_train_eval").code
+    view = torchscript.view(code)
+    line = next(i for i, text in enumerate(code.splitlines(), 1)
+                if text.strip() == "model.train()")
+    assert view["script"]["line"] == line
+    assert view["script"]["message"].startswith(f"line {line}: `model.train()`: a scripted "
+                                                "function reaches a module-level nn.Module")

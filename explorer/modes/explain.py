@@ -5,10 +5,12 @@ kept beside ours as ``torch_reason`` / ``torch_message``: ours say what a studen
 stay true to what PyTorch said. First match wins."""
 from __future__ import annotations
 
+import ast
 import linecache
 import re
 
 from explorer import snippet
+from explorer.modes import SNIPPET_MODULE
 
 COMPILE_NOTE = ("torch.compile runs your Python as usual but records the tensor operations into "
                 "FX graphs; where Python needs a tensor's value it ends the graph (a graph "
@@ -72,6 +74,19 @@ def _first(text: str) -> str:
     return f"{head}. {explanation.removeprefix('Explanation:').strip()}" if explanation else head
 
 
+BUILTIN_CLASS = re.compile(r"<class '" + re.escape(SNIPPET_MODULE) + r"\.(\w+)'> is a built-in")
+
+
+def _applied_at(code: str, name: str) -> int | None:
+    """The line of the first ``name.apply(`` (a custom autograd.Function) in ``code``."""
+    from explorer.modes import why
+
+    try:
+        return why.custom_functions(ast.parse(code)).get(name)
+    except SyntaxError:
+        return None
+
+
 def user_line(exc: BaseException, message: str) -> int | None:
     """The line torch's message names (export and TorchScript point at the statement they
     refused), else the innermost line of the user's code in the traceback."""
@@ -104,6 +119,11 @@ def script_reason(message: str, line: int | None) -> str:
     if "Unknown type annotation" in message or "Expected a value of type" in message:
         return (f"{at}: TorchScript types every value (a Tensor unless annotated) and this one "
                 f"does not fit: {_first(message)}")
+    if "attribute lookup is not defined on python value" in message:
+        return (f"{at}: a scripted function reaches a module-level nn.Module only by calling "
+                "it (the call runs back in Python); its other methods and attributes are not "
+                "in TorchScript's language. Call them outside forward, or make forward the "
+                "method of an nn.Module that holds the module.")
     if "not supported" in message or "unsupported" in message.lower():
         return f"{at} uses Python that TorchScript's language does not have: {_first(message)}"
     return f"{at}: TorchScript could not compile it: {_first(message)}"
@@ -113,8 +133,16 @@ def failure(mode: str, code: str, exc: BaseException) -> dict:
     """A mode that could not give its graph: the reason in our words, torch's beside it."""
     message = str(exc)
     line = user_line(exc, message)
+    builtin = BUILTIN_CLASS.search(message)
+    applied = _applied_at(code, builtin.group(1)) if builtin and mode == "torchscript" else None
     if mode == "export":
         words = export_reason(message, line)
+    elif applied is not None:  # a custom autograd.Function, named by TorchScript without a line
+        line = applied
+        words = (f"{_at(line)} applies a custom torch.autograd.Function: torch.jit.script "
+                 "cannot compile one (its forward and backward are Python); torch.jit.trace "
+                 "keeps it as one prim::PythonOp that runs your Function back in Python, "
+                 "backward included.")
     elif mode == "torchscript":
         words = script_reason(message, line)
     else:
