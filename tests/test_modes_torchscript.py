@@ -195,3 +195,17 @@ def test_a_module_method_other_than_its_call_is_told_at_its_line() -> None:
     assert view["script"]["line"] == line
     assert view["script"]["message"].startswith(f"line {line}: `model.train()`: a scripted "
                                                 "function reaches a module-level nn.Module")
+
+
+def test_an_argument_typed_as_a_tensor_is_told_at_forwards_def() -> None:
+    """torch.jit.script compiles the recursion lesson's forward, then refuses its tuple."""
+    code = lessons.get("tree_recursion").code
+    program = snippet.load(code)
+    with pytest.raises(RuntimeError, match="for argument 'tree' but instead found type"):
+        torch.jit.script(program.forward)(*program.args)
+    view = torchscript.view(code)
+    line = line_of(code, "def forward(")
+    assert view["script"]["message"] == (
+        f"line {line}: `def forward(tree):`: TorchScript typed the argument `tree` as a Tensor "
+        "(it types an argument without an annotation so), and this input passes a tuple, so "
+        "the scripted forward refuses it.")

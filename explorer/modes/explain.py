@@ -74,6 +74,8 @@ def _first(text: str) -> str:
     return f"{head}. {explanation.removeprefix('Explanation:').strip()}" if explanation else head
 
 
+ARGUMENT_TYPE = re.compile(r"Expected a value of type '([^']+)' for argument '(\w+)' but "
+                           r"instead found type '(\w+)'")
 BUILTIN_CLASS = re.compile(r"<class '" + re.escape(SNIPPET_MODULE) + r"\.(\w+)'> is a built-in")
 
 
@@ -116,6 +118,13 @@ def script_reason(message: str, line: int | None) -> str:
         return (f"{at} reads a module-level tensor that requires grad; a trace can keep it "
                 "only as a constant, which would lose its gradient, so torch.jit.trace "
                 "refuses: make it a parameter of an nn.Module or an argument of forward.")
+    wrong = ARGUMENT_TYPE.search(message)
+    if wrong:
+        wanted, name, found = wrong.groups()
+        wanted = wanted.removesuffix(" (inferred)")
+        return (f"{at}: TorchScript typed the argument `{name}` as a {wanted} (it types an "
+                f"argument without an annotation so), and this input passes a {found}, so "
+                "the scripted forward refuses it.")
     if "Unknown type annotation" in message or "Expected a value of type" in message:
         return (f"{at}: TorchScript types every value (a Tensor unless annotated) and this one "
                 f"does not fit: {_first(message)}")

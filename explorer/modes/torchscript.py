@@ -172,7 +172,8 @@ def script(code: str, seed: int, device: str, eager: tuple) -> dict:
     graph = to_graph(scripted.graph, modules=modules)
     badge = check.against_eager(code, seed, device, _scripted, eager)
     if badge["status"] == "error":  # compiled, but TorchScript's types refuse this input
-        line = explain.user_line(RuntimeError(badge["message"]), badge["message"])
+        line = (explain.user_line(RuntimeError(badge["message"]), badge["message"])
+                or program.forward.__code__.co_firstlineno)  # its arguments' types: its def
         return {"status": "unsupported", "mode": "torchscript",
                 "message": explain.script_reason(badge["message"], line), "line": line,
                 "source_line": explain.source(line) or None,
