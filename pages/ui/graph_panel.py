@@ -146,8 +146,10 @@ def show_details(graph: Graph, node_id: str | None) -> None:
         st.table(saved, hide_index=True)
 
 
-def downloads(graph: Graph, *, key: str, view: str, name: str) -> None:
-    dot = dot_text(graph, digest(graph), view)
+def downloads(graph: Graph, *, key: str, view: str, name: str,
+              boxes: render_modules.ModuleView | None = None) -> None:
+    """DOT, JSON, SVG and PNG of the graph, with its module boxes as they are drawn."""
+    dot = dot_text(graph, digest(graph), view, "{}", modules_ui.settings(boxes, key), boxes)
     cols = st.columns(4)
     cols[0].download_button("DOT", dot, f"{name}.dot", "text/vnd.graphviz", key=f"{key}.dl.dot",
                             on_click="ignore")

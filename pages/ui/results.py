@@ -115,7 +115,7 @@ def torch_panel(graph: Graph, view: str, device: str, height: int = 560,
     st.caption(f"Blue: parameters \u00b7 green: inputs \u00b7 orange: output \u00b7 dashed arrow: "
                f"a tensor saved for backward \u00b7 ran on {device.upper()}"
                + (" (green border)" if device.startswith("cuda") else ""))
-    graph_panel.downloads(graph, key="torch", view=view, name="autograd_graph")
+    graph_panel.downloads(graph, key="torch", view=view, name="autograd_graph", boxes=boxes)
 
 
 def tf_panel(twin: dict, view: str, height: int = 560, modules: dict | None = None) -> None:
@@ -143,7 +143,7 @@ def tf_panel(twin: dict, view: str, height: int = 560, modules: dict | None = No
                                        highlight=linking.highlight(graph.subgraphs[name]))
     st.caption("Purple 3-D boxes: control flow (If / While) that the static graph must hold "
                "for every path, because it is built before any data is seen.")
-    graph_panel.downloads(graph, key="tf", view=view, name="tf_function_graph")
+    graph_panel.downloads(graph, key="tf", view=view, name="tf_function_graph", boxes=boxes)
 
 
 def executed_path(code: str, run: dict) -> None:

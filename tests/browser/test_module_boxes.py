@@ -85,6 +85,10 @@ def test_a_cluster_closes_to_a_box_and_opens_again_and_depth_closes_all(page, ap
         1, timeout=30_000)
     assert not {"node_MatMul", "node_Relu"} & set(node_ids(tf_graph))
     page.screenshot(path=str(ARTIFACTS / "module_boxes_depth0.png"), full_page=True)
+    with page.expect_download() as dot:  # the download is the graph as drawn: one box
+        page.get_by_role("button", name="DOT").nth(0).click()
+    text = open(dot.value.path()).read()
+    assert '"module:model#0" [' in text and '"addmm" [' not in text
     choose_depth(page, 0, "modules deeper than 1 closed")  # the layers as boxes
     expect(torch_graph.locator('g.node[id="node_module_model.1_0"]')).to_have_count(
         1, timeout=30_000)
