@@ -6,7 +6,8 @@
 const VIEWS = new Map(); // zoom and pan per graph key, kept across reruns
 const SCENES = new Map(); // parsed scene per key: a rerun with the same graph parses nothing
 
-// the SVG viewer's classes (viewer.css), as canvas colours: [stroke, width px, fill or null]
+// the SVG viewer's classes (viewer.css), as canvas colours: [stroke, width px, fill or null];
+// gx-future (the stepper's later ops) is drawn faded, as its CSS opacity
 const MARKS = {
   "gx-selected": ["#e67e22", 4, null],
   "gx-added": ["#1e8e3e", 3.5, null],
@@ -168,6 +169,8 @@ export default function (component) {
     for (const i of rows) {
       const [, cx, cy, w, h, fill, stroke, lines] = scene.shapes[i];
       const mark = MARKS[marks.get(i)] || (hovered.has(i) ? MARKS["gx-hover"] : null);
+      const faded = marks.get(i) === "gx-future"; // the stepper's ops not made yet
+      if (faded) ctx.globalAlpha = 0.12;
       ctx.fillStyle = (mark && mark[2]) || fill;
       ctx.fillRect(cx - w / 2, cy - h / 2, w, h);
       ctx.strokeStyle = (mark && mark[0]) || stroke;
@@ -180,6 +183,7 @@ export default function (component) {
         const top = cy - ((lines.length - 1) * 12) / 2;
         lines.forEach((line, k) => ctx.fillText(line, cx, top + k * 12));
       }
+      if (faded) ctx.globalAlpha = 1;
     }
     drawOverview();
     root.dataset.drawn = String(rows.length);
