@@ -37,6 +37,8 @@ def main(args: argparse.Namespace) -> int:
               "--format json on it gives the same).", file=sys.stderr)
         result = {**result["rewrite"], "status": "ok"}
     if result.get("status") != "ok":
+        if result.get("rewrite_problem"):  # export refused, and the torch.cond rewrite too
+            print(f"No torch.cond rewrite either: {result['rewrite_problem']}", file=sys.stderr)
         return fail(result)
     if args.format == "json":
         write_output(Graph.from_json(result["graph"]).dumps(indent=1), args.output)

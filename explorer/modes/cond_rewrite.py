@@ -7,12 +7,15 @@ Only the statement at the refused line is rewritten; the caller exports again an
 the next refusal, so Python control flow on Python values stays as it was.
 
 Branch functions take the local variables they read as explicit operands and return every
-variable either arm assigns (torch.cond wants both arms to give the same outputs)."""
+variable either arm assigns (torch.cond wants both arms to give the same outputs); an arm that
+leaves one as it was gives back a copy (``loss.clone()``), since a branch may not return its
+own input. In a method (``Model.forward``), ``self`` stays a closure, not an operand."""
 from __future__ import annotations
 
 import ast
 
 WHILE = "torch._higher_order_ops.while_loop"
+CLOSED_OVER = {"self", "cls"}  # not tensors: the branch functions see them as closures
 
 
 class CannotRewrite(Exception):
@@ -28,7 +31,24 @@ def _defined_before(fn: ast.FunctionDef, line: int) -> set[str]:
     args = {a.arg for a in fn.args.args + fn.args.posonlyargs + fn.args.kwonlyargs}
     stored = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
               and n.lineno < line}
-    return args | stored
+    return (args | stored) - CLOSED_OVER
+
+
+def _copied(arm: list[ast.stmt], outs: list[str], ins: list[str]) -> ast.Return:
+    """The arm's ``return (a, b)``: an operand the arm does not assign comes back copied."""
+    kept = _names(arm, ast.Store)
+    return ast.Return(value=ast.Tuple(elts=[
+        ast.parse(f"{n}.clone()", mode="eval").body if n in ins and n not in kept
+        else ast.Name(id=n, ctx=ast.Load()) for n in outs], ctx=ast.Load()))
+
+
+def _copy_returned_operands(arm: list[ast.stmt], ins: list[str]) -> list[ast.stmt]:
+    """``return x`` of an operand ``x`` becomes ``return x.clone()`` (no input aliasing)."""
+    for node in (n for stmt in arm for n in ast.walk(stmt)):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Name) \
+                and node.value.id in ins:
+            node.value = ast.parse(f"{node.value.id}.clone()", mode="eval").body
+    return arm
 
 
 def _returns(body: list[ast.stmt]) -> bool:
@@ -63,7 +83,8 @@ def _rewrite_if(fn: ast.FunctionDef, body: list[ast.stmt], i: int) -> list[ast.s
     if _ends_in_return(then) and both_return:
         orelse = orelse or rest  # `if ...: return a` then `return b`: the rest is the else
         ins = sorted(_names(then + orelse + [stmt.test], ast.Load) & before)
-        arms = [_def(f"true_fn_{line}", ins, then), _def(f"false_fn_{line}", ins, orelse)]
+        arms = [_def(f"true_fn_{line}", ins, _copy_returned_operands(then, ins)),
+                _def(f"false_fn_{line}", ins, _copy_returned_operands(orelse, ins))]
         call = _call("torch.cond", [stmt.test, ast.Name(id=arms[0].name, ctx=ast.Load()),
                                     ast.Name(id=arms[1].name, ctx=ast.Load()),
                                     _tuple(ins, ast.Load())])
@@ -78,9 +99,8 @@ def _rewrite_if(fn: ast.FunctionDef, body: list[ast.stmt], i: int) -> list[ast.s
         raise CannotRewrite(f"line {line}: {', '.join(missing)} is set in one arm only and has "
                             "no value before the if; torch.cond needs a value from both arms")
     ins = sorted((_names(then + orelse, ast.Load) | set(outs)) & before)
-    back = ast.Return(value=_tuple(outs, ast.Load()))
-    arms = [_def(f"true_fn_{line}", ins, [*then, back]),
-            _def(f"false_fn_{line}", ins, [*orelse, back])]
+    arms = [_def(f"true_fn_{line}", ins, [*then, _copied(then, outs, ins)]),
+            _def(f"false_fn_{line}", ins, [*orelse, _copied(orelse, outs, ins)])]
     call = _call("torch.cond", [stmt.test, ast.Name(id=arms[0].name, ctx=ast.Load()),
                                 ast.Name(id=arms[1].name, ctx=ast.Load()),
                                 _tuple(ins, ast.Load())])
@@ -128,7 +148,9 @@ def rewrite(code: str, line: int) -> str:
     """``code`` with the tensor-valued if/while at ``line`` written with torch.cond or
     while_loop; raises CannotRewrite with the reason when it has no such form."""
     tree = ast.parse(code)
-    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+    methods = [n for cls in tree.body if isinstance(cls, ast.ClassDef) for n in cls.body
+               if isinstance(n, ast.FunctionDef)]
+    for fn in [n for n in tree.body if isinstance(n, ast.FunctionDef)] + methods:
         if not fn.lineno <= line <= (fn.end_lineno or fn.lineno):
             continue
         found = _find(fn, fn.body, line)
@@ -139,4 +161,4 @@ def rewrite(code: str, line: int) -> str:
         if WHILE in ast.unparse(fn) and "import torch._higher_order_ops" not in code:
             tree.body.insert(0, ast.Import(names=[ast.alias(name="torch._higher_order_ops")]))
         return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
-    raise CannotRewrite(f"line {line} is not an if or while inside a function")
+    raise CannotRewrite(f"line {line} is not an if or while inside a function or a method")
