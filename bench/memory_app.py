@@ -25,10 +25,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests" / "browser")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from app_server import launch, start_app, stop_app, wait_for_graphs  # noqa: E402
 from memory import TARGETS_MB, tree, tree_pss  # noqa: E402
+
+from tests.browser.app_server import launch, start_app, stop_app, wait_for_graphs  # noqa: E402
 
 
 def quiet(pid: int, hold_s: float = 5.0, timeout: float = 240.0) -> dict:
