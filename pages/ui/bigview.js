@@ -325,6 +325,7 @@ export default function (component) {
     return [r.left + (sh[1] - s.x) * s.k, r.top + (sh[2] - s.y) * s.k];
   };
   root.gxIds = () => Array.from(scene.byId.keys());
+  root.gxMark = (id) => marks.get((scene.byId.get(id) || [])[0]) || null; // its class, if any
 
   // search's "next": centre the focused node once per press (the token changes)
   if (focusRows.length && s.focusToken !== data.focusToken) {

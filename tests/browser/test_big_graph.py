@@ -54,8 +54,15 @@ def test_big_graph_full_view_drawn_on_canvas_click_inspects(page, app_url):
     details = page.get_by_test_id("stTable").first
     expect(details).to_contain_text("TanhBackward0", timeout=60_000)
     assert "(4)" in details.inner_text()
-    # the selection is drawn: the node is marked in the scene the viewer got back
+    # the viewer drew the selection, and the clicked node's line (13) linked: its other nodes
     big = page.locator(".gxb-root").first
+    expect(big).to_have_attribute("data-ready", re.compile(r"\w+"))
+    assert big.evaluate("(el, id) => el.gxMark(id)", "node_tanh_300") == "gx-selected"
+    assert big.evaluate("(el, id) => el.gxMark(id)", "node_mul_7") == "gx-linked"
+    assert big.evaluate("(el, id) => el.gxMark(id)", "node_sinc") is None  # line 14
+    # Fit: the whole graph in view, every shape drawn
+    big.locator("button[data-act=fit]").click()
+    expect(big).to_have_attribute("data-drawn", big.get_attribute("data-shapes"))
     x, y = big.evaluate("(el, id) => el.gxLocate(id)", "node_tanh_300")
     page.screenshot(path=str(ARTIFACTS / "big_graph_selected.png"),
                     clip={"x": max(0, x - 450), "y": max(0, y - 300), "width": 900,
