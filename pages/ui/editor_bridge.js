@@ -4,7 +4,8 @@
 //    (Ace ignores gutter clicks of an unfocused editor): the editor then answers with the
 //    selection, which links the line (pages/ui/editor.py, linking.select_line).
 //  - Hovering a graph node shades its line lightly (class gx-hover): the graph viewers send
-//    the hovered line as the window event "gx-hover-line" (pages/ui/viewer.js).
+//    the hovered line as the window event "gx-hover-line" (pages/ui/viewer.js); hovering a
+//    line of the code sends the same event, so the graphs light that line's nodes lightly.
 const HOVER_EVENT = "gx-hover-line"; // detail: {line (or undefined: none), from: graph key}
 
 function aceEditor() {
@@ -30,12 +31,24 @@ window.addEventListener(HOVER_EVENT, (evt) => {
   marker = { editor, id: editor.session.addMarker(new Range(line - 1, 0, line - 1, 1), "gx-hover", "fullLine") };
 });
 
-function focusOnGutter(editor) {
-  const gutter = editor.container.querySelector(".ace_gutter");
-  if (!gutter || gutter.dataset.gxFocus) return;
-  gutter.dataset.gxFocus = "1";
+function install(editor) {
+  const box = editor.container;
+  const gutter = box.querySelector(".ace_gutter");
+  if (!gutter || box.dataset.gxBridge) return;
+  box.dataset.gxBridge = "1";
   // capture: before Ace's own handler, which then selects the clicked line
   gutter.addEventListener("mousedown", () => { if (!editor.isFocused()) editor.focus(); }, true);
+  let sent;
+  const send = (line) => {
+    if (line === sent) return;
+    sent = line;
+    window.dispatchEvent(new CustomEvent(HOVER_EVENT, { detail: { line, from: "editor" } }));
+  };
+  box.addEventListener("mousemove", (evt) => {
+    const at = editor.renderer.screenToTextCoordinates(evt.clientX, evt.clientY);
+    send(at && at.row < editor.session.getLength() ? at.row + 1 : undefined);
+  });
+  box.addEventListener("mouseleave", () => send(undefined));
 }
 
 export default function () {
@@ -43,7 +56,7 @@ export default function () {
   let tries = 0;
   const look = () => {
     const editor = aceEditor();
-    if (editor) focusOnGutter(editor);
+    if (editor) install(editor);
     else if (++tries < 80) setTimeout(look, 250);
   };
   look();

@@ -1,6 +1,7 @@
 """More linked interactions in Chromium: a click on a line number in the editor's gutter
 lights that line's nodes in both graphs; hovering a torch node lights, lightly, its line's
-ops in the tf.function graph and the line in the editor; the stepper at three positions of
+ops in the tf.function graph and the line in the editor, and hovering a line of the code
+lights its nodes; the stepper at three positions of
 lesson 03, checked against the CLI's JSON, with Play advancing it; the Gradients page's
 backward step shades its node's line and lights that line's nodes; a clicked node stays
 selected across a re-run.
@@ -81,6 +82,12 @@ def test_hover_in_the_torch_graph_lights_the_twin_and_the_editor_line(page, app_
     expect(viewers.nth(0).locator("g.node.gx-hover")).to_have_count(0)
     expect(editor(page).locator(".ace_marker-layer .gx-hover")).to_have_count(0)
     assert page.locator("[data-testid=stStatusWidget]").count() == 0  # no Python round trip
+    # hovering a line of the code lights its nodes lightly in both graphs
+    editor(page).locator(".ace_line", has_text="y = linear_layer(x)").first.hover(force=True)
+    expect(viewers.nth(0).locator("g.node.gx-hover")).to_have_count(2, timeout=10_000)
+    assert ids(viewers.nth(0), "gx-hover") == ["node_addmm", "node_t"]
+    page.mouse.move(0, 0)
+    expect(viewers.nth(0).locator("g.node.gx-hover")).to_have_count(0, timeout=10_000)
 
 
 def cli_graph(tmp_path, name: str) -> dict:
