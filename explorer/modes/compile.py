@@ -45,6 +45,31 @@ class Recorder:
 
 
 @contextlib.contextmanager
+def every_break(found: list[dict]):
+    """Each graph break Dynamo logs, as {"line", "reason"}: also one before any op, which
+    ends no graph (torch._dynamo.explain and the backend never hear of it: an LSTM call
+    first in forward runs in Python with no break reported)."""
+    from torch._dynamo import symbolic_convert
+
+    translator = symbolic_convert.InstructionTranslatorBase
+    logged = translator.log_graph_break
+
+    def spy(self, code_options, reason, exc):
+        stack = getattr(exc, "real_stack", None) or torch._guards.TracingContext.extract_stack()
+        lines = [f.lineno for f in stack if f.filename == snippet.SNIPPET_FILE]
+        if not lines and self.f_code.co_filename == snippet.SNIPPET_FILE:
+            lines = [self.lineno]
+        found.append({"line": lines[-1] if lines else None, "reason": str(reason)})
+        return logged(self, code_options, reason, exc)
+
+    translator.log_graph_break = spy
+    try:
+        yield found
+    finally:
+        translator.log_graph_break = logged
+
+
+@contextlib.contextmanager
 def fresh_dynamo():
     """Dynamo's caches emptied before and after, so runs do not see each other's frames."""
     torch._dynamo.reset()
@@ -94,13 +119,20 @@ def model(graphs: list[torch.fx.GraphModule], breaks: list[dict]) -> Graph:
     return top
 
 
-def _breaks(code: str, reasons: list) -> list[dict]:
+def _breaks(code: str, reasons: list, logged: list[dict] = ()) -> list[dict]:
+    """The breaks that ended a graph, then those Dynamo logged at a line none of them names
+    (a break before any op of its frame: no graph ended there)."""
     found = []
     for reason in reasons:
         frames = [f for f in reason.user_stack if f.filename == snippet.SNIPPET_FILE]
         line = frames[-1].lineno if frames else None
         found.append({"line": line, "reason": explain.graph_break(code, line, reason.reason),
                       "torch_reason": reason.reason.strip()[:500]})
+    for entry in logged:
+        if entry["line"] not in {b["line"] for b in found}:
+            found.append({"line": entry["line"], "before_any_op": True,
+                          "reason": explain.graph_break(code, entry["line"], entry["reason"]),
+                          "torch_reason": entry["reason"].strip()[:500]})
     return found
 
 
@@ -115,13 +147,13 @@ def view(code: str, seed: int = 0, device: str = "cpu", input_seeds: tuple = ())
         made["program"] = prog
         return made["fn"]
 
-    with fresh_dynamo():
+    with fresh_dynamo(), every_break([]) as logged:
         try:
             badge = check.against_eager(code, seed, device, make, eager)
         except Exception as exc:  # Dynamo itself raised: ours to tell
             return explain.failure("compile", code, exc)
         first = len(recorder.graphs)
-        breaks = _breaks(code, recorder.break_reasons)
+        breaks = _breaks(code, recorder.break_reasons, list(logged))
         recompiles = _recompiles(made, recorder, input_seeds)
     graph = model(recorder.graphs[:first], breaks)
     return {"status": "ok", "mode": "compile", "graph": graph.to_json(), "check": badge,

@@ -70,7 +70,14 @@ def break_id(i: int) -> str:
 def compile_dot(graph: Graph, title: str | None = None) -> str:
     """torch.compile's view: graph 0, break, graph 1, ... top to bottom."""
     out = _header(title)
-    breaks = graph.graph_breaks or []
+    breaks = [b for b in graph.graph_breaks or [] if not b.get("before_any_op")]
+    for j, brk in enumerate(b for b in graph.graph_breaks or [] if b.get("before_any_op")):
+        # a break before any op ended no graph: the call ran in Python, drawn on its own
+        words = brk.get("reason", "")
+        label = ("runs in Python, outside any graph\n"
+                 f"{words[:BREAK_WORDS]}" + ("\u2026" if len(words) > BREAK_WORDS else ""))
+        out.append(f"  {render.quote(f'in_python_{j}')} "
+                   f"{_attrs({**BREAK_STYLE, 'label': label, 'id': f'in_python_{j}'})};")
     tops = [n for n in graph.nodes if n.op == "GraphModule"]
     for i, top in enumerate(tops):
         name = top.attrs["subgraphs"]["graph"]

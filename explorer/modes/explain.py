@@ -61,6 +61,10 @@ def graph_break(code: str, line: int | None, reason: str) -> str:
     if "print" in reason or "builtin operator" in reason:
         return (f"{at} calls Python code that has no tensor op (print and friends), so "
                 "torch.compile ends the graph, runs it in Python and starts a new graph.")
+    if "RNN, GRU, or LSTM" in reason:
+        return (f"{at} calls an nn.RNN, GRU or LSTM, which torch.compile does not trace (the "
+                "loop over time steps stays in C++): it runs that call in Python, outside any "
+                "graph, and starts a new graph after it.")
     if "Dynamic shape operator" in reason or "output shape depends" in reason:
         return (f"{at} makes a tensor whose shape depends on the values (nonzero, masked "
                 "indexing), so torch.compile ends the graph there and starts a new one.")
@@ -71,6 +75,8 @@ def _first(text: str) -> str:
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     explanation = next((line for line in lines if line.startswith("Explanation:")), None)
     head = lines[0] if lines else ""
+    if explanation and head.startswith("Encountered graph break"):  # torch's preamble only
+        return explanation.removeprefix("Explanation:").strip()
     return f"{head}. {explanation.removeprefix('Explanation:').strip()}" if explanation else head
 
 
