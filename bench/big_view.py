@@ -4,7 +4,9 @@ chromium): ``.venv/bin/python bench/big_view.py [--steps 1000] [--no-twin]``.
 
 The snippet: the RNN of bench/big_graph.py (``--steps`` of a Linear cell; its autograd graph
 has 5 nodes a step, its tf.function twin ~13 ops a step, AutoGraph unrolling the Python loop).
-``--no-twin`` swaps the last line for ``torch.sinc`` (no twin rule), for the torch side alone.
+``--no-twin`` swaps the last line for ``torch.sinc`` (no twin rule), for the torch side alone;
+``--tensor-while`` loops ``while i < len(sequence)`` on a tensor ``i``: the autograd graph is as
+big, the twin one ``tf.while_loop`` (a define-and-run graph does not grow with the steps).
 ``--scene G.json ...`` draws saved graphs without the app (a graph the app cannot finish).
 The page opens a share link with ``view=full`` (which runs the code), each run its own (a
 comment makes the code new, so no result cache answers). Timed from the page's first byte:
@@ -136,6 +138,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--no-twin", action="store_true")
+    parser.add_argument("--tensor-while", action="store_true",
+                        help="loop with `while i < len` on a tensor i: the same autograd graph "
+                             "(5 nodes a step), but AutoGraph makes one tf.while_loop of it")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--scene", nargs="*", default=[],
                         help="graph JSON files: draw each without the app (see scene_run)")
@@ -150,6 +155,12 @@ def main() -> None:
             browser.close()
         return
     code = RNN.format(steps=args.steps)
+    if args.tensor_while:
+        step = "        h = torch.tanh(cell(sequence[i]) + h)\n"
+        code = code.replace("    for i in range(STEPS):\n" + step,
+                            "    i = torch.tensor(0)\n    while i < sequence.shape[0]:\n"
+                            + step + "        i = i + 1\n")
+        assert "while i <" in code
     if args.no_twin:
         code = code.replace("return h.sum()", "return torch.sinc(h).sum()")
     from playwright.sync_api import sync_playwright
