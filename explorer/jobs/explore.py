@@ -9,6 +9,12 @@ from explorer.executed import LineTracer
 from explorer.sandbox import channel
 
 MAX_COMPARE = 8
+PROVISIONAL_TWIN_S = 2.0  # a twin graph that took this long to trace is sent before its check
+TWIN_UNCHECKED = ("The tf.function graph is drawn (traced in {seconds:.0f} s), but checking its "
+                  "outputs and gradients against PyTorch did not finish within this run's "
+                  "limits: a Python loop over range(n) is unrolled by AutoGraph, one copy of "
+                  "its body a step, and differentiating so large a graph takes longer still. "
+                  "A while loop on a tensor stays one While op.")
 TWIN_UNFINISHED = ("The tf.function twin did not finish within this run's limits. A static "
                    "graph holds every step of a Python loop over range(n) (AutoGraph unrolls "
                    "it), so a long loop makes a very large graph to trace and differentiate; "
@@ -50,6 +56,17 @@ def run(request: dict) -> dict:
         # unrolls can take longer than the run's time)
         channel.provisional({**result, "twin": {"status": "unfinished",
                                                 "message": TWIN_UNFINISHED}})
+
+        def traced(graph, autograph_code: str, timings: dict) -> None:
+            """A slow trace (a long unrolled loop): its graph stands even if the check,
+            slower still, does not finish."""
+            took = timings.get("trace_s", 0) + timings.get("capture_s", 0)
+            if took >= PROVISIONAL_TWIN_S:
+                channel.provisional({**result, "twin": {
+                    "status": "unfinished", "graph": graph.to_json(),
+                    "autograph_code": autograph_code,
+                    "message": TWIN_UNCHECKED.format(seconds=took)}})
+
         result["twin"] = twin_check.compare_or_error(code, seed, device, request.get("tf_code"),
-                                                     run=drawn)
+                                                     run=drawn, on_graph=traced)
     return result

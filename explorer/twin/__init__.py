@@ -19,12 +19,13 @@ __all__ = ["REASONS", "NoTwin", "Translation", "compare", "compare_or_error", "t
 
 
 def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None = None,
-            run: Execution | None = None) -> dict:
+            run: Execution | None = None, on_graph=None) -> dict:
     """Everything the ``tf_graph`` and ``check`` jobs return, from one run of each side.
 
     ``run``: the PyTorch run the page draws (``execution.execute(..., keep_values=True)``),
     whose numbers the check then takes, so the badge is about that run; without it the check
-    makes a run of its own. Returns:
+    makes a run of its own. ``on_graph(graph, autograph_code, timings)`` is called with the
+    tf.function graph once it is captured, before the check runs. Returns:
 
     - ``{"status": "ok", "graph": <tf Graph JSON>, "tf_code", "autograph_code", "torch":
       {"output", "run"}, "tf": {"output"}, "equivalent", "max_abs_diff_output",
@@ -47,17 +48,19 @@ def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None =
         torch_run = None if run is None else torch_side.for_check(run, code, seed, device)
     except SnippetError as err:
         return err.to_json()
-    return run_compare(code, seed=seed, device=device, tf_code=tf_code, torch_run=torch_run)
+    return run_compare(code, seed=seed, device=device, tf_code=tf_code, torch_run=torch_run,
+                       on_graph=on_graph)
 
 
 def compare_or_error(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None = None,
-                     run: Execution | None = None) -> dict:
+                     run: Execution | None = None, on_graph=None) -> dict:
     """``compare``, with a gap in the translator reported as an error result: a failure of
     the twin never hides the PyTorch graph."""
     from explorer.snippet import SnippetError
 
     try:
-        return compare(code, seed=seed, device=device, tf_code=tf_code, run=run)
+        return compare(code, seed=seed, device=device, tf_code=tf_code, run=run,
+                       on_graph=on_graph)
     except SnippetError as err:
         return err.to_json()
     except Exception as err:  # a gap in the translator: report it, keep the torch side

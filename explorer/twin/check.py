@@ -152,9 +152,12 @@ class TwinRun:
     missing: list[str]
 
 
-def run_twin(text: str, torch_run: torch_side.TorchRun, seed: int, timings: dict) -> TwinRun:
+def run_twin(text: str, torch_run: torch_side.TorchRun, seed: int, timings: dict,
+             on_graph=None) -> TwinRun:
     """Load, trace, capture, then run under a GradientTape; raises TwinError. Captured
-    before the tape runs, which rewrites the branch functions for the gradient."""
+    before the tape runs, which rewrites the branch functions for the gradient.
+    ``on_graph(graph, autograph_code, timings)`` hears of the graph as soon as it is
+    captured, before the check (the tape of a long unrolled loop can outlast the run)."""
     clock = time.perf_counter()
     side = twin_run.load_tf(text, torch_run, seed)
     function, concrete = twin_run.trace(side, identity_dropout=torch_run.dropout)
@@ -169,6 +172,9 @@ def run_twin(text: str, torch_run: torch_side.TorchRun, seed: int, timings: dict
     graph = capture_tf.capture(concrete, side.input_names, side.variables, twin_run.TWIN_FILE)
     autograph = twin_run.autograph_code(side.namespace)
     timings["capture_s"], clock = time.perf_counter() - clock, time.perf_counter()
+    if on_graph is not None:
+        on_graph(graph, autograph, timings)
+        clock = time.perf_counter()
     outputs, grads = twin_run.run_tape(function, side, torch_run.differentiable)
     timings["tape_s"] = time.perf_counter() - clock
     capture_tf.set_outputs(graph, shown_outputs or outputs)
@@ -176,7 +182,7 @@ def run_twin(text: str, torch_run: torch_side.TorchRun, seed: int, timings: dict
 
 
 def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None = None,
-            torch_run: torch_side.TorchRun | None = None) -> dict:
+            torch_run: torch_side.TorchRun | None = None, on_graph=None) -> dict:
     """Run ``code`` as its TF twin (``tf_code`` when the user edited it) on the numbers of
     ``torch_run`` (the drawn run; by default a run of its own), compare outputs and
     gradients, capture the static graph. Returns the check JSON with ``status`` ok, the
@@ -200,7 +206,7 @@ def compare(code: str, seed: int = 0, device: str = "cpu", tf_code: str | None =
     printed = io.StringIO()  # the twin's prints, apart: tracing runs both arms' Python code
     try:
         with contextlib.redirect_stdout(printed):
-            twin = run_twin(text, torch_run, seed, timings)
+            twin = run_twin(text, torch_run, seed, timings, on_graph)
     except Exception as exc:  # TensorFlow's refusal (TwinError), or whatever the TF code raised
         err = exc if isinstance(exc, twin_run.TwinError) else twin_run.twin_error(exc)
         return {**_failure(err, code, text, tf_code is None, translation, torch_json),
