@@ -142,3 +142,17 @@ def test_gradients_page_graph_knows_its_lines():
         ("TBackward0", layer, "linear_layer"): 1, ("AddmmBackward0", layer, "linear_layer"): 1,
         ("SumBackward0", total, None): 1})
     assert result["order"][0] == "sum"  # the stepper's first node: the output's
+
+
+def test_the_twins_if_holds_the_lines_of_its_arms():
+    """The default lesson's If holds the lines of both of its arms."""
+    from explorer import lessons, linked, twin
+
+    code = lessons.default().code
+    graph = Graph.from_json(twin.compare(code)["graph"])
+    held = linked.held_lines(graph)
+    arms = [i for i, text in enumerate(code.splitlines(), 1)
+            if "linear_layer(" in text and "=" in text and "nn.Linear" not in text]
+    cond = next(n.id for n in graph.nodes if n.op == "If")
+    assert set(arms) <= set(held[cond]) and len(arms) == 3
+    assert all(cond in linked.nodes_of_line(graph, line) for line in held[cond])

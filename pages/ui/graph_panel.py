@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from explorer import details, layout_big, render, render_modules
+from explorer import details, layout_big, linked, render, render_modules
 from explorer.graph import Graph
 from pages.ui import bigview, modules_ui
 from pages.ui.viewer import graph_viewer
@@ -108,6 +108,8 @@ def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
                                highlight=marks,
                                focus=shown(focus[0]) if focus else None,
                                focus_token=focus[1] if focus else 0, lines=lines,
+                               held={render.dom_id(n): v
+                                     for n, v in linked.held_lines(graph).items()},
                                selected=shown(st.session_state.get(f"{key}.node") or ""))
     else:
         st.graphviz_chart(dot(), height=height)

@@ -144,11 +144,13 @@ export default function (component) {
   // editor's bridge, pages/ui/editor_bridge.js) answers.
   const lines = data.lines || {};
   const byLine = new Map();
+  const held = data.held || {};  // an If or While: the lines its branches hold light it too
   svg.querySelectorAll("g.node").forEach((el) => {
-    const line = lines[el.id];
-    if (line === undefined) return;
-    if (!byLine.has(line)) byLine.set(line, []);
-    byLine.get(line).push(el);
+    const own = lines[el.id] === undefined ? [] : [lines[el.id]];
+    for (const line of own.concat(held[el.id] || [])) {
+      if (!byLine.has(line)) byLine.set(line, []);
+      if (!byLine.get(line).includes(el)) byLine.get(line).push(el);
+    }
   });
   let hovered = [];
   const light = (evt) => {

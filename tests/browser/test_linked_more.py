@@ -90,6 +90,8 @@ def test_hover_in_the_torch_graph_lights_the_twin_and_the_editor_line(page, app_
     editor(page).locator(".ace_line", has_text="y = linear_layer(x)").first.hover(force=True)
     expect(viewers.nth(0).locator("g.node.gx-hover")).to_have_count(2, timeout=10_000)
     assert ids(viewers.nth(0), "gx-hover") == ["node_addmm", "node_t"]
+    # that line sits in the if's arm: the twin's If holds it, and lights as picking it does
+    assert ids(viewers.nth(1), "gx-hover") == ["node_cond"]
     page.mouse.move(0, 0)
     expect(viewers.nth(0).locator("g.node.gx-hover")).to_have_count(0, timeout=10_000)
 
