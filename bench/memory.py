@@ -62,6 +62,30 @@ def tree_pss(root: int) -> dict:
             "server_mb": round(parts.get(root, 0.0))}
 
 
+class Peak:
+    """The largest ``tree_pss`` of ``pid``'s tree, sampled every 0.1 s on a thread while in
+    the ``with`` block (``.value`` after it)."""
+
+    def __init__(self, pid: int):
+        self.pid, self.value, self._stop = pid, {"total_mb": 0}, threading.Event()
+        self._thread = threading.Thread(target=self._sample)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            now = tree_pss(self.pid)
+            if now["total_mb"] > self.value["total_mb"]:
+                self.value = now
+            time.sleep(0.1)
+
+    def __enter__(self) -> Peak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def serve(kind: str) -> None:
     """The server stand-in (a child process): warm pool, then two runs on a signal."""
     import streamlit  # noqa: F401  (the server's own imports)
@@ -104,23 +128,10 @@ def measure(profile: str, kind: str) -> dict:
         ready = json.loads(server.stdout.readline())
         time.sleep(2.0)  # settle: the spares just wrote their ready lines
         idle = tree_pss(server.pid)
-        peak, stop = {"total_mb": 0}, threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            while not stop.is_set():
-                now = tree_pss(server.pid)
-                if now["total_mb"] > peak["total_mb"]:
-                    peak = now
-                time.sleep(0.1)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        server.stdin.write("go\n")
-        server.stdin.flush()
-        done = json.loads(server.stdout.readline())
-        stop.set()
-        sampler.join()
+        with Peak(server.pid) as peak:
+            server.stdin.write("go\n")
+            server.stdin.flush()
+            done = json.loads(server.stdout.readline())
         server.stdin.write("end\n")
         server.stdin.flush()
         server.wait(timeout=60)
@@ -129,7 +140,7 @@ def measure(profile: str, kind: str) -> dict:
             server.kill()
     return {"profile": profile, "run": kind, "spares": ready["spares"],
             "run_limit_mb": done["run_mb"], "statuses": done["done"], "idle": idle,
-            "two_runs_peak": peak}
+            "two_runs_peak": peak.value}
 
 
 def main() -> None:

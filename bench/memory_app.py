@@ -20,14 +20,13 @@ import argparse
 import os
 import re
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from memory import TARGETS_MB, tree, tree_pss  # noqa: E402
+from memory import TARGETS_MB, Peak, tree, tree_pss  # noqa: E402
 
 from tests.browser.app_server import launch, start_app, stop_app, wait_for_graphs  # noqa: E402
 
@@ -63,35 +62,22 @@ def measure(profile: str, sessions: int) -> dict:
             for page in pages:
                 wait_for_graphs(page)
             idle = quiet(proc.pid)
-            peak, stop = {"total_mb": 0}, threading.Event()
-
-            def sample() -> None:
-                nonlocal peak
-                while not stop.is_set():
-                    now = tree_pss(proc.pid)
-                    if now["total_mb"] > peak["total_mb"]:
-                        peak = now
-                    time.sleep(0.1)
-
             for seed, page in enumerate(pages, start=101):
                 box = page.locator("input[aria-label='Seed']")
                 if box.count():
                     box.first.fill(str(seed))
                     box.first.press("Tab")
-            sampler = threading.Thread(target=sample)
-            sampler.start()
-            began = time.monotonic()
-            for page in pages:
-                page.get_by_role("button", name=re.compile("^Run")).click()
-            for page in pages:
-                wait_for_graphs(page)
-            took = time.monotonic() - began
-            stop.set()
-            sampler.join()
+            with Peak(proc.pid) as peak:
+                began = time.monotonic()
+                for page in pages:
+                    page.get_by_role("button", name=re.compile("^Run")).click()
+                for page in pages:
+                    wait_for_graphs(page)
+                took = time.monotonic() - began
             browser.close()
     finally:
         stop_app(proc)
-    return {"profile": profile, "sessions": sessions, "idle": idle, "peak": peak,
+    return {"profile": profile, "sessions": sessions, "idle": idle, "peak": peak.value,
             "runs_s": round(took, 1), "left": len(tree(proc.pid))}
 
 
