@@ -83,8 +83,14 @@ def one_run(browser, url: str, code: str, twin: bool) -> None:
         deadline = time.time() + 300
         while time.time() < deadline and not second.count() and not unfinished.count():
             page.wait_for_timeout(100)
+        if not second.count():  # an unfinished check may still send the traced graph
+            try:
+                second.wait_for(timeout=8_000)
+            except Exception:  # noqa: BLE001 - Playwright's TimeoutError: no graph came
+                pass
         took = time.perf_counter() - start
-        what = "tf graph drawn" if second.count() else "twin UNFINISHED"
+        what = ("tf graph drawn" if second.count() else "twin UNFINISHED, no graph") + (
+            " (check unfinished)" if unfinished.count() else "")
         print(f"  {what:<19} {took:6.1f} s", flush=True)
     roots = page.locator(".gxb-root[data-ready]")
     for k in range(roots.count()):
