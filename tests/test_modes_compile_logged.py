@@ -70,6 +70,7 @@ def test_a_break_before_any_op_is_reported_at_its_line():
     assert lines == torch_logged_lines(TAGGER)
     told = next(b for b in view["graph"]["graph_breaks"] if b["line"] == lstm_line)
     assert told["before_any_op"] and "LSTM" in told["reason"]
+    assert view["break_count"] == len(lines)  # counted, though no graph ended there
     assert told["reason"].startswith(f"line {lstm_line}: `h, _ = self.lstm(")
     # what the view adds: torch's explain counts no break here
     import runpy

@@ -159,8 +159,11 @@ def view(code: str, seed: int = 0, device: str = "cpu", input_seeds: tuple = ())
     return {"status": "ok", "mode": "compile", "graph": graph.to_json(), "check": badge,
             "guards": guards(recorder.guards), "graph_count": first,
             # torch's count (explain's graph_break_count): every place a graph ended, also
-            # where a break inside a called function ends its caller's graph too
-            "break_count": max(first - 1, 0), "recompiles": recompiles["runs"],
+            # where a break inside a called function ends its caller's graph too; and the
+            # breaks before any op, which end no graph (explain does not count them)
+            "break_count": max(first - 1, 0) + sum(b.get("before_any_op", False)
+                                                   for b in breaks),
+            "recompiles": recompiles["runs"],
             "note": explain.COMPILE_NOTE}
 
 

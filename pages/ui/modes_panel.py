@@ -57,7 +57,10 @@ def compile_view(view: dict) -> None:
     _badge(view.get("check"), "torch.compile")
     for brk in breaks:
         st.error(f"**Graph break.** {brk['reason']}", icon=":material/content_cut:")
-        st.caption(f"torch._dynamo.explain says: `{brk.get('torch_reason', '')}`")
+        said = ("Dynamo's graph-break log (explain counts no break: no graph ended here)"
+                if brk.get("before_any_op") else "torch._dynamo.explain")
+        with st.expander(f"What {said} says"):
+            st.code(brk.get("torch_reason", ""), language=None)
     _graph(view["graph"], "compile")
     if view.get("guards"):
         with st.expander("Guards: what torch.compile checks before reusing these graphs"):
