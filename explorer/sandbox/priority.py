@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from explorer.sandbox.privileges import can_drop_uid
+from explorer.sandbox.privileges import can_drop_uid, holds_capability
 
 CAP_SYS_NICE = 23
 SPARE_NICE = 19
@@ -45,15 +45,7 @@ def yield_to_server() -> None:
 def can_renice() -> bool:
     """True when this process may lower nice values (root with CAP_SYS_NICE in the initial
     user namespace): only then may a spare warm up at low priority."""
-    if not can_drop_uid():
-        return False
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) >> CAP_SYS_NICE & 1)
-    except (OSError, ValueError):
-        pass
-    return False
+    return can_drop_uid() and holds_capability(CAP_SYS_NICE)
 
 
 

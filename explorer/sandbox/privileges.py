@@ -67,7 +67,7 @@ def apply_user(report: Report, uid: int, gid: int, keep_read: bool) -> None:
         return
     # a container's root may not hold it (Docker's default set lacks it): nothing to keep, and
     # its interpreter is readable anyway (/usr/local)
-    keep_read = keep_read and _permitted(CAP_DAC_READ_SEARCH)
+    keep_read = keep_read and holds_capability(CAP_DAC_READ_SEARCH, "CapPrm")
     try:
         _drop_bounding_set(keep=CAP_DAC_READ_SEARCH if keep_read else None)
         prctl(PR_SET_KEEPCAPS, 1)
@@ -85,10 +85,16 @@ def apply_user(report: Report, uid: int, gid: int, keep_read: bool) -> None:
 
 
 
-def _permitted(cap: int) -> bool:
-    """True if this process holds ``cap`` in its permitted set."""
-    status = Path("/proc/self/status").read_text()
-    return bool(int(status.split("CapPrm:")[1].split()[0], 16) >> cap & 1)
+def holds_capability(cap: int, kind: str = "CapEff") -> bool:
+    """True if this process holds ``cap`` in its ``kind`` set (CapEff, CapPrm: the fields of
+    /proc/self/status); False where that cannot be read."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{kind}:"):
+                return bool(int(line.split()[1], 16) >> cap & 1)
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 
