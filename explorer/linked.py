@@ -33,17 +33,6 @@ def _holds(graph: Graph, line: int, seen: set[str]) -> bool:
     return False
 
 
-def _lines_in(graph: Graph, seen: set[str]) -> set[int]:
-    found = {n.attrs["line"] for n in graph.nodes
-             if n.kind == "op" and isinstance(n.attrs.get("line"), int)}
-    for node in graph.nodes:
-        for name in node.attrs.get("subgraphs", {}).values():
-            if name in graph.subgraphs and name not in seen:
-                seen.add(name)
-                found |= _lines_in(graph.subgraphs[name], seen)
-    return found
-
-
 def held_lines(graph: Graph) -> dict[str, list[int]]:
     """Control-flow op id (If, While) -> the lines its branches or bodies hold: hovering one
     of those lines lights the op, as picking it does (``nodes_of_line``)."""
@@ -51,9 +40,9 @@ def held_lines(graph: Graph) -> dict[str, list[int]]:
     for node in graph.nodes:
         inner = [graph.subgraphs[n] for n in node.attrs.get("subgraphs", {}).values()
                  if n in graph.subgraphs]
-        lines = set().union(*(_lines_in(g, set()) for g in inner)) if inner else set()
-        if node.kind == "op" and lines:
-            held[node.id] = sorted(lines)
+        inside = lines(*inner) if inner else {}
+        if node.kind == "op" and inside:
+            held[node.id] = sorted(inside)
     return held
 
 
