@@ -34,11 +34,15 @@ def _defined_before(fn: ast.FunctionDef, line: int) -> set[str]:
     return (args | stored) - CLOSED_OVER
 
 
+def _clone(name: str) -> ast.expr:
+    return ast.parse(f"{name}.clone()", mode="eval").body
+
+
 def _copied(arm: list[ast.stmt], outs: list[str], ins: list[str]) -> ast.Return:
     """The arm's ``return (a, b)``: an operand the arm does not assign comes back copied."""
     kept = _names(arm, ast.Store)
     return ast.Return(value=ast.Tuple(elts=[
-        ast.parse(f"{n}.clone()", mode="eval").body if n in ins and n not in kept
+        _clone(n) if n in ins and n not in kept
         else ast.Name(id=n, ctx=ast.Load()) for n in outs], ctx=ast.Load()))
 
 
@@ -47,7 +51,7 @@ def _copy_returned_operands(arm: list[ast.stmt], ins: list[str]) -> list[ast.stm
     for node in (n for stmt in arm for n in ast.walk(stmt)):
         if isinstance(node, ast.Return) and isinstance(node.value, ast.Name) \
                 and node.value.id in ins:
-            node.value = ast.parse(f"{node.value.id}.clone()", mode="eval").body
+            node.value = _clone(node.value.id)
     return arm
 
 
