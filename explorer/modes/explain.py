@@ -47,27 +47,34 @@ def _at(line: int | None) -> str:
     return f"line {line}: `{text}`" if line and text else (f"line {line}" if line else "")
 
 
+# torch.compile's break reasons in our words: (substrings of torch's reason, the words; {at} is
+# "line N: `code`", {kind} the statement that needed the value: if, while, assert)
+BREAK_WORDS = [
+    (("generic_jump", "Data-dependent", "data dependent"),
+     "{at} needs the tensor's value in Python, so torch.compile ends the graph here, runs the "
+     "`{kind}` in Python and starts a new graph."),
+    (("item()",),
+     "{at} turns a tensor into a Python number with .item(); a graph holds tensors, so "
+     "torch.compile ends the graph, computes the number in Python and starts a new graph "
+     "after it."),
+    (("print", "builtin operator"),
+     "{at} calls Python code that has no tensor op (print and friends), so torch.compile ends "
+     "the graph, runs it in Python and starts a new graph."),
+    (("RNN, GRU, or LSTM",),
+     "{at} calls an nn.RNN, GRU or LSTM, which torch.compile does not trace (the loop over "
+     "time steps stays in C++): it runs that call in Python, outside any graph, and starts a "
+     "new graph after it."),
+    (("Dynamic shape operator", "output shape depends"),
+     "{at} makes a tensor whose shape depends on the values (nonzero, masked indexing), so "
+     "torch.compile ends the graph there and starts a new one."),
+]
+
+
 def graph_break(code: str, line: int | None, reason: str) -> str:
     at = _at(line)
-    text = source(line)
-    if "generic_jump" in reason or "Data-dependent" in reason or "data dependent" in reason:
-        kind = _statement(text)
-        return (f"{at} needs the tensor's value in Python, so torch.compile ends the graph "
-                f"here, runs the `{kind}` in Python and starts a new graph.")
-    if "item()" in reason:
-        return (f"{at} turns a tensor into a Python number with .item(); a graph holds tensors, "
-                "so torch.compile ends the graph, computes the number in Python and starts a "
-                "new graph after it.")
-    if "print" in reason or "builtin operator" in reason:
-        return (f"{at} calls Python code that has no tensor op (print and friends), so "
-                "torch.compile ends the graph, runs it in Python and starts a new graph.")
-    if "RNN, GRU, or LSTM" in reason:
-        return (f"{at} calls an nn.RNN, GRU or LSTM, which torch.compile does not trace (the "
-                "loop over time steps stays in C++): it runs that call in Python, outside any "
-                "graph, and starts a new graph after it.")
-    if "Dynamic shape operator" in reason or "output shape depends" in reason:
-        return (f"{at} makes a tensor whose shape depends on the values (nonzero, masked "
-                "indexing), so torch.compile ends the graph there and starts a new one.")
+    for patterns, words in BREAK_WORDS:
+        if any(p in reason for p in patterns):
+            return words.format(at=at, kind=_statement(source(line)))
     return f"{at}: torch.compile ends the graph here: {_first(reason)}"
 
 
