@@ -239,14 +239,7 @@ def main(out_dir: str) -> int:
     report_layers = next((r.get("layers") for r in results.values() if r.get("layers")), None)
     scheduler.shutdown()
     os.environ.pop("EXPLORER_TEST_SECRET", None)
-    connections = 0
-    for server in (listener, unix, abstract):
-        try:
-            server.accept()
-            connections += 1
-        except BlockingIOError:
-            pass
-        server.close()
+    connections = hostile.accepted((listener, unix, abstract))
     (out / "results.json").write_text(json.dumps({
         "results": results, "expected": expected, "uid": os.getuid(),
         "server_pid": os.getpid(), "template_pid": template_pid, "spares_ready": spares_ready,

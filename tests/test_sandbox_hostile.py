@@ -258,6 +258,20 @@ def _snippet(name: str, targets: dict[str, str]) -> str:
     return text
 
 
+def accepted(servers) -> int:
+    """How many of the listening, non-blocking ``servers`` a connection reached (each is
+    closed): what a hostile snippet got through to."""
+    connections = 0
+    for server in servers:
+        try:
+            server.accept()
+            connections += 1
+        except BlockingIOError:
+            pass
+        server.close()
+    return connections
+
+
 @pytest.fixture(scope="module", params=["forked", "spare"])
 def corpus(request, tmp_path_factory):
     """Run every case once (two workers), with the targets they must not reach: on workers
@@ -292,14 +306,7 @@ def corpus(request, tmp_path_factory):
     finally:
         os.environ.pop("EXPLORER_TEST_SECRET", None)
         scheduler.shutdown()
-    connections = 0
-    for server in (listener, unix):
-        try:
-            server.accept()
-            connections += 1
-        except BlockingIOError:
-            pass
-        server.close()
+    connections = accepted((listener, unix))
     yield {"results": results, "outs": outs, "connections": connections,
            "template_alive": template_alive, "path": path, "served": state["served"]}
 
