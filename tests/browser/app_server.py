@@ -70,3 +70,16 @@ def wait_for_graphs(page) -> None:
     """Until the app has finished its script and both graph viewers have drawn."""
     settle(page)
     page.locator(".gx-svg").nth(1).wait_for()
+
+
+def expect_inspected(page, node: str, op: str):
+    """After a click on node ``node``: the node picker names it and the inspector's table
+    shows its ``op`` (a click reruns the page: the picker, then the linked line; a busy
+    machine takes seconds). Returns the table."""
+    from playwright.sync_api import expect
+
+    picker = page.locator("[data-testid=stSelectbox]", has_text="Inspect a node").first
+    expect(picker.locator("input")).to_have_value(node, timeout=60_000)
+    details = page.get_by_test_id("stTable").first
+    expect(details).to_contain_text(op, timeout=60_000)
+    return details

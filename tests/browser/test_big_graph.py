@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from explorer import layout_big, share
-from tests.browser.app_server import settle
+from tests.browser.app_server import expect_inspected, settle
 from tests.browser.conftest import ARTIFACTS
 
 STEPS = 600
@@ -49,10 +49,7 @@ def test_big_graph_full_view_drawn_on_canvas_click_inspects(page, app_url):
     x, y = big.evaluate("(el, id) => el.gxLocate(id)", "node_tanh_300")
     page.mouse.click(x, y)
     settle(page)
-    picker = page.locator("[data-testid=stSelectbox]", has_text="Inspect a node").first
-    expect(picker.locator("input")).to_have_value("tanh_300", timeout=60_000)
-    details = page.get_by_test_id("stTable").first
-    expect(details).to_contain_text("TanhBackward0", timeout=60_000)
+    details = expect_inspected(page, "tanh_300", "TanhBackward0")
     assert "(4)" in details.inner_text()
     # the viewer drew the selection, and the clicked node's line (13) linked: its other nodes
     big = page.locator(".gxb-root").first

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from playwright.sync_api import expect
 
 from explorer import share
-from tests.browser.app_server import settle, wait_for_graphs
+from tests.browser.app_server import expect_inspected, settle, wait_for_graphs
 from tests.browser.conftest import ARTIFACTS
 
 
@@ -46,12 +46,7 @@ def test_pick_a_lesson_run_it_and_inspect_a_node(page, app_url):
     viewers.nth(1).locator("g.node", has_text="While").first.wait_for(timeout=60_000)
     first.click()
     settle(page)
-    picker = page.locator("[data-testid=stSelectbox]", has_text="Inspect a node").first
-    # a click reruns the page (the picker, then the linked line): wait for it, a busy
-    # machine takes seconds
-    expect(picker.locator("input")).to_have_value("mul", timeout=60_000)
-    details = page.get_by_test_id("stTable").first
-    expect(details).to_contain_text("MulBackward0", timeout=60_000)
+    details = expect_inspected(page, "mul", "MulBackward0")
     assert "(1, 4)" in details.inner_text()
 
 
