@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 from explorer import jobs, lessons  # noqa: E402
 from explorer.sandbox import Limits, Scheduler, registry  # noqa: E402
 from explorer.sandbox.pool import WarmPool  # noqa: E402
+from tests import compiler_hostile  # noqa: E402
 
 registry.use(jobs.TABLE)
 SECRET = "s3cret-token-of-the-hosted-server"
@@ -150,6 +151,9 @@ LIMITS = Limits(wall_s=8.0, cpu_s=8.0, memory_mb=512, threads=64, output_bytes=1
 LESSON_LIMITS = Limits(wall_s=60.0, cpu_s=120.0)
 
 
+COMPILER_CASE = "compiler-helper"  # tests/compiler_hostile.py: a run with the helper
+
+
 def hostile_module():
     spec = importlib.util.spec_from_file_location(
         "hostile_corpus", REPO / "tests" / "test_sandbox_hostile.py")
@@ -221,6 +225,12 @@ def main(out_dir: str) -> int:
         expected[name] = WITHOUT_NAMESPACES.get(name, [status])
         tickets[name] = scheduler.submit(name, "run", {"code": code}, limits=LIMITS,
                                          pool="warm")
+    outs[COMPILER_CASE] = folder / f"{COMPILER_CASE}.out"  # the compiler helper's corpus
+    expected[COMPILER_CASE] = ["ok"]
+    tickets[COMPILER_CASE] = scheduler.submit(
+        COMPILER_CASE, "run", {"code": compiler_hostile.code(str(secret_file),
+                                                             str(outs[COMPILER_CASE])),
+                               "compiler": True}, limits=LIMITS, pool="warm")
     tickets["_probe"] = scheduler.submit(
         "_probe", "_probe", {"port": listener.getsockname()[1], "server_pid": os.getpid(),
                              "outside_file": str(folder / "probe.out"),

@@ -47,7 +47,7 @@ HOSTILE = hosting_corpus.hostile_module()
 DEBIAN_PYTHON = Path("/usr/bin/python3.11")
 NOBODY = (65534, 65534)
 LESSONS = [lesson for lesson in lessons.all_lessons()]
-NAMES = [*HOSTILE.CASES, *hosting_corpus.SAME_UID, *HOSTILE.FAULTS]
+NAMES = [*HOSTILE.CASES, *hosting_corpus.SAME_UID, *HOSTILE.FAULTS, hosting_corpus.COMPILER_CASE]
 
 
 
@@ -161,6 +161,17 @@ def test_hostile_snippet_is_contained(hosted, name):
     assert hosting_corpus.SECRET not in json.dumps(result)
     assert HOSTILE.SECRET not in json.dumps(result)
     assert name not in hosted["written_outside"]
+
+
+@pytest.mark.slow
+def test_the_compiler_helper_runs_the_compiler_and_nothing_else(hosted):
+    """tests/compiler_hostile.py without namespaces: a worker with the compiler helper, its
+    code holding the helper's socket (as root with Docker's capabilities, and unprivileged)."""
+    from tests import compiler_hostile
+
+    result = hosted["results"][hosting_corpus.COMPILER_CASE]
+    assert compiler_hostile.problems(result) == [], result
+    assert result["sandbox"]["spare"] is False
 
 
 @pytest.mark.slow

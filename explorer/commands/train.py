@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_request(args: argparse.Namespace) -> dict:
     request = {"preset": args.preset, "boundary": False, "speed": args.speed,
+               "compiler": args.speed,  # torch.compile's row: a worker with the compiler helper
                "frameworks": ["torch", "tf"] if args.framework == "both" else [args.framework]}
     if args.preset == presets.SNIPPET:
         if not args.code:

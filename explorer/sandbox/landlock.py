@@ -60,11 +60,14 @@ def all_fs_rights(abi: int) -> int:
                for bit in rights.values())
 
 
-def restrict(read_paths: list[str], write_paths: list[str], abi: int | None = None) -> int:
+def restrict(read_paths: list[str], write_paths: list[str], abi: int | None = None,
+             exec_paths: list[str] | None = None) -> int:
     """Confine this thread (and its future children) for good; returns the ABI used.
 
     ``read_paths`` may be read (and mapped executable, as the dynamic loader does);
-    ``write_paths`` may also be written. Paths that do not exist are skipped."""
+    ``write_paths`` may also be written. Paths that do not exist are skipped. With
+    ``exec_paths`` (the compiler helper, which may start programs), only those files may be
+    executed (execve): ``read_paths`` and ``write_paths`` lose the execute right."""
     abi = abi_version() if abi is None else abi
     if abi < 1:
         raise LandlockError(0, "Landlock is not supported by this kernel")
@@ -76,8 +79,13 @@ def restrict(read_paths: list[str], write_paths: list[str], abi: int | None = No
     ruleset = _libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.sizeof(attr), 0)
     if ruleset < 0:
         raise LandlockError(ctypes.get_errno(), "landlock_create_ruleset failed")
+    execute = FS_RIGHTS[1]["execute"]
+    rules = [(read_paths, READ_EXEC), (write_paths, handled)]
+    if exec_paths is not None:
+        rules = [(read_paths, READ), (write_paths, handled & ~execute),
+                 (exec_paths, READ_EXEC)]
     try:
-        for paths, rights in ((read_paths, READ_EXEC), (write_paths, handled)):
+        for paths, rights in rules:
             for path in paths:
                 _add_path(int(ruleset), path, rights)
         if _libc.syscall(SYS_RESTRICT_SELF, int(ruleset), 0) < 0:

@@ -22,6 +22,7 @@ import os
 import sys
 from pathlib import Path
 
+from explorer.sandbox import compiler as compiler_helper
 from explorer.sandbox import landlock, seccomp
 from explorer.sandbox.limits import Limits
 from explorer.sandbox.namespaces import apply_environment, apply_namespaces
@@ -123,17 +124,21 @@ def apply_oom(report: Report) -> None:
 
 
 def confine(run_dir: str, limits: Limits, slot: int, preloaded: bool,
-            cuda: bool = False) -> Report:
+            cuda: bool = False, compiler: bool = False) -> Report:
     """Apply every layer to this process, in order; returns what took. ``cuda`` (a GPU run,
     always a worker of its own: CUDA does not survive the template's fork) loosens three
     layers just enough for CUDA to initialise: no address-space rlimit, the GPU's device
-    nodes and the worker's own /proc writable, UNIX sockets allowed."""
+    nodes and the worker's own /proc writable, UNIX sockets allowed. ``compiler`` (a
+    training run that measures torch.compile) forks the compiler helper (``compiler``)
+    just before the worker's own Landlock and seccomp."""
     report = Report()
     prctl(PR_SET_PDEATHSIG, 9)  # the template dies -> this worker dies (SIGKILL)
     apply_oom(report)
     root = can_drop_uid()
     uid, gid = slot_ids(slot) if root else (os.getuid(), os.getgid())
-    apply_namespaces(report, run_dir, uid, gid, limits)
+    exec_dir = (compiler_helper.output_dir(run_dir), compiler_helper.OUTPUT_MB) \
+        if compiler else None
+    apply_namespaces(report, run_dir, uid, gid, limits, exec_dir)
     no_namespaces = not report["namespaces"]["works"]
     if no_namespaces:  # the profile for hosts that refuse them (``report.required``)
         apply_private_temp(report, run_dir, uid, gid, limits)
@@ -142,6 +147,8 @@ def confine(run_dir: str, limits: Limits, slot: int, preloaded: bool,
     apply_process_limit(report, limits, root, shared_uid=not root and not in_user_namespace())
     apply_user(report, uid, gid, keep_read=landlock.abi_version() > 0)
     apply_no_new_privs(report)
+    if compiler:
+        compiler_helper.start(report, run_dir, read_paths(), no_namespaces)
     apply_landlock(report, run_dir, cuda)
     apply_seccomp(report, cuda, no_namespaces)
     return report

@@ -23,8 +23,11 @@ from explorer.sandbox.syscalls import (
 )
 
 
-def apply_namespaces(report: Report, run_dir: str, uid: int, gid: int, limits: Limits) -> None:
-    """Private mounts, network, IPC and hostname; a fresh /proc and a tmpfs temp folder."""
+def apply_namespaces(report: Report, run_dir: str, uid: int, gid: int, limits: Limits,
+                     exec_dir: tuple[str, int] | None = None) -> None:
+    """Private mounts, network, IPC and hostname; a fresh /proc and a tmpfs temp folder.
+    ``exec_dir`` (path, MB): a tmpfs inside it without noexec, for libraries the compiler
+    helper builds and the worker loads (mapped executable, never run as a program)."""
     report.add("pid namespace", os.getpid() == 1,
                "own pid namespace: other processes cannot be seen or signalled"
                if os.getpid() == 1 else "not available: the template could not unshare it")
@@ -35,6 +38,10 @@ def apply_namespaces(report: Report, run_dir: str, uid: int, gid: int, limits: L
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         mount("tmpfs", run_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               f"size={limits.file_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
+        if exec_dir is not None:
+            os.mkdir(exec_dir[0], 0o700)
+            mount("tmpfs", exec_dir[0], "tmpfs", MS_NOSUID | MS_NODEV,
+                  f"size={exec_dir[1]}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
     except OSError as err:
         report.add("namespaces", False, f"not available: {err}")
         return

@@ -112,12 +112,15 @@ class TemplateClient:
         return self.info
 
     def fork(self, backstop_s: float, limits: Limits | None = None,
-             spare_wait_s: float = 0.0) -> tuple[socket.socket, socket.socket]:
+             spare_wait_s: float = 0.0, fresh: bool = False) -> tuple[socket.socket, socket.socket]:
         """Ask for one worker; returns the server's ends of its data and run-control channels.
-        A spare's data channel comes with the pid instead (see ``Run.start``)."""
+        A spare's data channel comes with the pid instead (see ``Run.start``). ``fresh``: a
+        worker forked for this run, never a spare (one confined before its request could
+        not start the compiler helper)."""
         data, worker_data = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         control, template_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        message = {"op": "run", "backstop_s": backstop_s, "spare_wait_s": spare_wait_s}
+        message = {"op": "run", "backstop_s": backstop_s, "spare_wait_s": spare_wait_s,
+                   "fresh": fresh}
         if limits is not None:
             message["limits"] = limits.to_json()  # the server's choice, not user data
         try:

@@ -10,6 +10,7 @@ from explorer.sandbox.report import Report
 from explorer.sandbox.syscalls import (
     PR_CAP_AMBIENT,
     PR_CAP_AMBIENT_CLEAR_ALL,
+    PR_CAP_AMBIENT_RAISE,
     PR_CAPBSET_DROP,
     PR_SET_KEEPCAPS,
     PR_SET_NO_NEW_PRIVS,
@@ -107,7 +108,21 @@ def _drop_bounding_set(keep: int | None) -> None:
 
 
 
-def _capset(mask: int) -> None:
+def keep_read_across_exec() -> bool:
+    """The compiler helper: the programs it starts keep CAP_DAC_READ_SEARCH (an ambient
+    capability; a uid's programs lose every capability at exec otherwise), so the compiler
+    reads the interpreter's headers under a private home as the worker reads its modules.
+    Landlock bounds it alike. False where this process does not hold it (nothing to keep)."""
+    if not holds_capability(CAP_DAC_READ_SEARCH, "CapPrm"):
+        return False
+    _capset(1 << CAP_DAC_READ_SEARCH, inheritable=1 << CAP_DAC_READ_SEARCH)
+    check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_DAC_READ_SEARCH, 0, 0),
+          "prctl(PR_CAP_AMBIENT_RAISE)")
+    return True
+
+
+
+def _capset(mask: int, inheritable: int = 0) -> None:
     class Header(ctypes.Structure):
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
@@ -115,7 +130,7 @@ def _capset(mask: int) -> None:
         _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
                     ("inheritable", ctypes.c_uint32)]
 
-    data = (Data * 2)(Data(mask, mask, 0), Data(0, 0, 0))
+    data = (Data * 2)(Data(mask, mask, inheritable), Data(0, 0, 0))
     check(libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), data), "capset")
 
 

@@ -30,6 +30,8 @@ Data channel, server <-> worker (SOCK_STREAM socket pair; newline-delimited JSON
 
     server -> worker  {"job": J, "request": {...}, "limits": {...}, "mode": M, "slot": K,
                        "gpu": bool}             a GPU run: confined so that CUDA initialises
+                      (request "compiler": true: a worker forked for the run, never a spare,
+                      with the compiler helper of ``compiler``)
     server -> worker  {"control": "stop"}         later, any number: finish early, keep results
     worker -> server  {"kind": "event", "data": {...}}   any number, streamed as they happen
     worker -> server  {"kind": "result", "data": {...}}  exactly one, last

@@ -39,8 +39,9 @@ class Run:
         self.spare = False
 
     def start(self, template: TemplateClient, spare_wait_s: float = 0.0) -> None:
-        self.data, self.control = template.fork(self.limits.wall_s + 10.0, self.limits,
-                                                spare_wait_s)
+        self.data, self.control = template.fork(
+            self.limits.wall_s + 10.0, self.limits, spare_wait_s,
+            fresh=self.request.get("compiler") is True)  # a helper starts before seccomp
         self.control.settimeout(30.0)
         message, fds = receive_message(self.control)
         if not message or "pid" not in message or not fds:

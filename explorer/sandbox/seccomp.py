@@ -46,13 +46,15 @@ def available() -> bool:
     return True
 
 
-def install(own_pid: int, unix_sockets: bool = False, no_namespaces: bool = False) -> list[str]:
+def install(own_pid: int, unix_sockets: bool = False, no_namespaces: bool = False,
+            processes: bool = False) -> list[str]:
     """Load the filter into this process for good; returns the calls libseccomp did not know.
 
     Signals go only to ``own_pid`` (the worker itself); threads may be created (torch and
     TensorFlow need their pools) but not processes; no new socket (``unix_sockets``: none
     but UNIX ones). ``no_namespaces``: no IPC, and no fcntl that would have the kernel signal
-    another process (F_SETOWN), which a pid namespace used to stop."""
+    another process (F_SETOWN), which a pid namespace used to stop. ``processes`` (the
+    compiler helper only): fork and exec are allowed, Landlock bounding what may be run."""
     import pyseccomp as sc
 
     deny = sc.ERRNO(errno.EPERM)
@@ -65,11 +67,12 @@ def install(own_pid: int, unix_sockets: bool = False, no_namespaces: bool = Fals
         except (OSError, ValueError, RuntimeError):
             unknown.append(name)  # a call this libseccomp or arch does not know
 
-    for names in DENIED.values():
-        for name in names:
+    for group, names in DENIED.items():
+        for name in names if group != "process" or not processes else ():
             add(deny, name)
-    add(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))  # a process, not a thread
-    add(sc.ERRNO(errno.ENOSYS), "clone3")  # its flags are in memory: make glibc use clone
+    if not processes:
+        add(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))  # a process, not a thread
+        add(sc.ERRNO(errno.ENOSYS), "clone3")  # its flags are in memory: glibc uses clone
     # No new socket at all, UNIX ones included: on a non-root host the worker has the
     # server's uid, so file permissions would not stop it connecting (or sending datagrams)
     # to the host's UNIX sockets, and Landlock does not cover connect(). Its one channel to

@@ -168,8 +168,10 @@ class TemplateServer:
         return min(max(wait, 0.0), MAX_SPARE_WAIT_S)
 
     def fits(self, message: dict) -> bool:
+        """A spare may take the run: its limits can be lowered to the run's, and the run
+        does not need a worker of its own (``fresh``)."""
         data = message.get("limits")
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or message.get("fresh") is True:
             return False
         try:
             return limits.fits_spare(limits.Limits.from_json(data))

@@ -286,7 +286,8 @@ def main(data_fd: int, run_dir: str, preloaded: bool, jobs: str | None) -> None:
     limits = Limits.from_json(message.get("limits", {}))
     start = time.perf_counter()
     report = confine(run_dir, limits, int(message.get("slot", 0)), preloaded,
-                     cuda=message.get("gpu") is True)
+                     cuda=message.get("gpu") is True,
+                     compiler=(message.get("request") or {}).get("compiler") is True)
     info = {"confine_s": round(time.perf_counter() - start, 4), "preloaded": preloaded,
             "spare": False, "threads_at_confine": thread_count()}
     respond(sock, message, pending, limits, report, info, jobs, received)

@@ -101,7 +101,8 @@ def show() -> dict | None:
                "optimizer": optimizer, "lr": lr, "momentum": momentum,
                "batch_size": batch, "steps": int(steps), "clip": clip or None, "mode": mode,
                "device": device if gpu else "cpu", "seed": int(seed),
-               "log_every": log_every(int(steps)), "speed": speed, "boundary": True}
+               "log_every": log_every(int(steps)), "speed": speed, "boundary": True,
+               "compiler": speed}  # torch.compile's row: a worker with the compiler helper
     if snippet:
         request["code"] = code
     try:
