@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def in_process(preset: str, steps: int) -> dict:
     from explorer.training.config import TrainConfig
 
     os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")  # as in a worker
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp()  # compiled afresh, as there
     with loop.one_thread():  # as a worker runs: one thread
         run = loop.Run(TrainConfig.from_request({"preset": preset, "steps": steps,
                                                  "frameworks": ["torch"], "boundary": False}))

@@ -12,7 +12,8 @@ Each repeat builds both afresh (same seed) and times them back to back, alternat
 goes first; the figure is the median. Budget (DESIGN.md): instrumented at least 0.9x bare.
 
 ``--speed`` also prints the page's speed chart for each preset, measured in this process,
-where ``torch.compile`` can run the C++ compiler that the sandbox does not let a run start.
+where torch runs Inductor's C++ compiler itself (in the sandbox the compiler helper runs
+it: ``bench/compile_speed.py``).
 """
 from __future__ import annotations
 

@@ -162,3 +162,20 @@ def test_a_workers_hostile_code_cannot_start_a_program_directly_or_through_the_h
     assert result["sandbox"]["spare"] is False
     assert compiler_hostile.problems(result) == []
     assert not out.exists()
+
+
+def test_a_host_without_gxx_has_no_helper_and_the_speed_row_says_why(monkeypatch):
+    from explorer.sandbox.report import Report
+    from explorer.training import speed
+
+    monkeypatch.setattr(compiler, "_missing", None)   # restored afterwards
+    monkeypatch.setattr(compiler_rules.shutil, "which", lambda *args, **kwargs: None)
+    report = Report()
+    compiler.start(report, "/nonexistent", [], no_namespaces=False)
+    assert report["compiler"] == {"works": False, "detail": "no compiler helper: no C++ "
+                                  "compiler (g++) is installed on this host"}
+    assert compiler.available() is None
+    row = speed.compiled(trainer=None, first=0, timeout=1.0, stop=lambda: False)
+    assert row["status"] == "not available"
+    assert row["reason"].endswith("needs a C++ compiler: no C++ compiler (g++) is installed "
+                                  "on this host")

@@ -43,6 +43,7 @@ OUTPUT_MB = 256
 
 _sock: socket.socket | None = None   # the worker's end, once the helper runs
 _output: str | None = None
+_missing: str | None = None          # why this worker, asked for one, has no helper
 _lock = threading.Lock()
 
 
@@ -50,10 +51,11 @@ def start(report: Report, run_dir: str, read_paths: list[str], no_namespaces: bo
     """In the worker, after the uid drop and no_new_privs, before its own Landlock and
     seccomp: fork the helper. Reports "compiler" (not a required layer: without it
     torch.compile's row says why it is not available)."""
-    global _sock, _output
+    global _sock, _output, _missing
     try:
         files = compiler_rules.toolchain()
     except (compiler_rules.Refused, OSError, subprocess.SubprocessError) as err:
+        _missing = str(err)
         report.add("compiler", False, f"no compiler helper: {err}")
         return
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -130,6 +132,11 @@ def answer(line: bytes, run_dir: str) -> dict:
 def available() -> str | None:
     """In a worker that started a helper: the folder its compiled files go to; else None."""
     return _output if _sock is not None else None
+
+
+def missing() -> str | None:
+    """In a worker that asked for a helper and has none: why (no g++ on this host)."""
+    return _missing
 
 
 def run(argv: list[str], cwd: str | None = None) -> dict:

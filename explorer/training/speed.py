@@ -77,6 +77,9 @@ def compiled(trainer: Any, first: int, timeout: float, stop: Callable[[], bool],
     from explorer.sandbox import compiler
     from explorer.training.inductor import helped
 
+    if compiler.missing():
+        return _row("torch.compile", status="not available",
+                    reason=f"torch.compile's Inductor needs a C++ compiler: {compiler.missing()}")
     box: dict = {}
 
     def work() -> None:
