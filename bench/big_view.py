@@ -12,7 +12,8 @@ The page opens a share link with ``view=full`` (which runs the code), each run i
 comment makes the code new, so no result cache answers). Timed from the page's first byte:
 
 - each graph's canvas ready (``.gxb-root[data-ready]``; an SVG, ``.gx-svg``, when dot drew it);
-- the twin's message when it did not finish within the run's limits;
+- the twin's message when it did not finish within the run's limits, else its verdict
+  (the graphs are shown as they come, the check's verdict after them);
 - frames while panning: ``requestAnimationFrame`` deltas during a scripted drag (60 moves)
   and 20 wheel zooms over each canvas: p50 / p95 / max in ms.
 """
@@ -92,6 +93,11 @@ def one_run(browser, url: str, code: str, twin: bool) -> None:
         what = ("tf graph drawn" if second.count() else "twin UNFINISHED, no graph") + (
             " (check unfinished)" if unfinished.count() else "")
         print(f"  {what:<19} {took:6.1f} s", flush=True)
+        checked = page.get_by_text("Outputs and gradients agree")
+        while time.time() < deadline and not checked.count() and not unfinished.count():
+            page.wait_for_timeout(100)
+        if checked.count():  # the graphs stream in first; the check's verdict comes last
+            print(f"  twin checked        {time.perf_counter() - start:6.1f} s", flush=True)
     roots = page.locator(".gxb-root[data-ready]")
     for k in range(roots.count()):
         root = roots.nth(k)

@@ -139,9 +139,10 @@ progress = st.container()
 # nothing of the previous run (its graphs, its error) is shown under "Running...".
 places = (results.Places(torch_place.empty(), tf_place.empty(), st.empty()) if projector
           else results.Places.one(st.empty()))
-if runner.waiting("explore"):
+if runner.waiting("explore") and not runner.showing_partial("explore"):
     with progress:
-        st.session_state[RESULT] = runner.wait("explore", "Running your code in a worker...")
+        st.session_state[RESULT] = runner.wait("explore", "Running your code in a worker...",
+                                               partial=True)
     st.rerun()  # redraw the editor with this run's notes
 
 if result:
@@ -149,4 +150,11 @@ if result:
     results.show(result, code=st.session_state[RAN_WITH][0], view=view, tf_code_key=TF_CODE,
                  places=places, graph_height=present.GRAPH_HEIGHT if projector
                  else present.GRAPH_HEIGHT_PAGE)
-    modes_panel.show(result, *st.session_state[RAN_WITH][:3])
+    if not result.get("partial"):  # its jobs run after the Run's
+        modes_panel.show(result, *st.session_state[RAN_WITH][:3])
+if runner.showing_partial("explore"):  # what is drawn above is this run's so far: wait on
+    with progress:
+        st.session_state[RESULT] = runner.wait(
+            "explore", "Your code ran: its PyTorch graph is drawn. Tracing and checking its "
+            "tf.function twin...", partial=True)
+    st.rerun()

@@ -112,6 +112,22 @@ def test_tf_ops_of_nested_modules():
     assert all(n["attrs"].get("module") is None for n in ops if n["attrs"].get("line") == 27)
 
 
+@pytest.mark.slow
+def test_tf_ops_of_a_transformer_layer_name_its_feed_forward_linears():
+    """The twin's layer computes its feed-forward with linear1's and linear2's weights (one
+    MatMul each, without calling them); their ops still carry their paths, as in torch's
+    graph: linear1's MatMul and bias add, the layer's own ReLU, then linear2's."""
+    from explorer.jobs import tf_graph
+    from tests.test_module_boxes import TRANSFORMER
+    ops = [n for n in tf_graph.run({"code": TRANSFORMER})["graph"]["nodes"] if n["kind"] == "op"]
+    found = Counter((n["op"], n["attrs"].get("module")) for n in ops
+                    if n["op"] in ("BatchMatMulV2", "Relu", "AddV2"))
+    for linear in ("layer.linear1", "layer.linear2"):
+        assert found[("BatchMatMulV2", linear)] == 1 and found[("AddV2", linear)] == 1
+    assert found[("Relu", "layer")] == 1
+    assert found[("BatchMatMulV2", "layer.self_attn")] == 4  # in_proj, scores, x values, out_proj
+
+
 def test_steps_and_modules_round_trip_and_lint():
     graph = Graph.from_json({
         "framework": "torch", "steps": [{"line": 3, "module": None}],

@@ -141,6 +141,35 @@ def test_a_provisional_result_stands_when_the_run_runs_out_of_time(scheduler):
     assert "longer than 3 s" in result["unfinished"]["message"]
 
 
+PROVISIONAL_PARTS = """import torch, time
+from explorer.sandbox import channel
+channel.provisional({"status": "ok", "first": 1, "second": "not yet"})
+time.sleep(1.0)
+channel.provisional({"second": 2})
+time.sleep(60)
+""" + benign(1.0).split("\n", 1)[1]
+
+
+def test_provisional_results_add_up_and_reach_the_ticket_while_the_run_goes_on(scheduler):
+    """Each provisional result adds to those before it; the ticket sees the sum so far while
+    the worker still runs (a page draws it), and a timeout returns the last sum."""
+    ticket = scheduler.submit("p3", "run", {"code": PROVISIONAL_PARTS},
+                              limits=LIMITS.replace(wall_s=4.0))
+    seen = []
+    while not ticket.done():
+        found = ticket.partial()
+        if found and (not seen or seen[-1] != found[1]):
+            seen.append(found[1])
+        time.sleep(0.02)
+    assert seen[:2] == [{"status": "ok", "first": 1, "second": "not yet"},
+                        {"status": "ok", "first": 1, "second": 2}]
+    index, _ = ticket.partial()
+    assert ticket.partial(index + 1) is None  # nothing newer than the last
+    result = ticket.result()
+    assert (result["first"], result["second"], result["unfinished"]["status"]) == \
+        (1, 2, "timeout")
+
+
 def test_a_cancelled_run_does_not_fall_back_on_its_provisional_result(scheduler):
     ticket = scheduler.submit("p2", "run", {"code": PROVISIONAL}, limits=LIMITS)
     while ticket.position() != 0:  # taken by the worker thread: running

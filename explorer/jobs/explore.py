@@ -9,7 +9,7 @@ from explorer.executed import LineTracer
 from explorer.sandbox import channel
 
 MAX_COMPARE = 8
-PROVISIONAL_TWIN_S = 2.0  # a twin graph that took this long to trace is sent before its check
+PROVISIONAL_TWIN_S = 1.0  # a twin graph that took this long to trace is sent before its check
 TWIN_UNCHECKED = ("The tf.function graph is drawn (traced in {seconds:.0f} s), but checking its "
                   "outputs and gradients against PyTorch did not finish within this run's "
                   "limits: a Python loop over range(n) is unrolled by AutoGraph, one copy of "
@@ -61,8 +61,8 @@ def run(request: dict) -> dict:
             """A slow trace (a long unrolled loop): its graph stands even if the check,
             slower still, does not finish."""
             took = timings.get("trace_s", 0) + timings.get("capture_s", 0)
-            if took >= PROVISIONAL_TWIN_S:
-                channel.provisional({**result, "twin": {
+            if took >= PROVISIONAL_TWIN_S:  # adds the twin to the PyTorch side sent before
+                channel.provisional({"twin": {
                     "status": "unfinished", "graph": graph.to_json(),
                     "autograph_code": autograph_code,
                     "message": TWIN_UNCHECKED.format(seconds=took)}})

@@ -42,7 +42,9 @@ def emit(record: dict) -> None:
 def provisional(result: dict) -> None:
     """A result that stands if this run ends without its final one (out of time or memory,
     crashed): what a job has done so far, before a step that may not finish. The server then
-    returns it with ``unfinished`` saying what went wrong. The last one sent counts."""
+    returns it with ``unfinished`` saying what went wrong. Each one sent adds to those before
+    it (its keys replace theirs), so a job sends only what changed; the server streams the
+    sum so far to the page (``Ticket.partial``) while the run goes on."""
     if _sock is not None:  # outside a worker the job's own return is all there is
         _sock.sendall(encode_record("provisional", result))
 

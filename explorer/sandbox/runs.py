@@ -18,6 +18,7 @@ from explorer.sandbox.pool import TemplateClient, TemplateError, pid_of
 from explorer.sandbox.protocol import LineReader, receive_message
 
 STOP_GRACE = 3.0        # a stopped streaming job has this long to send its final result
+PARTIAL = "partial"     # the record a provisional result is streamed as (``Ticket.partial``)
 
 
 class Run:
@@ -64,6 +65,8 @@ class Run:
             pass  # the worker died at once; its exit says why
 
     def wait(self, on_event: Callable[[dict], None] | None = None) -> dict:
+        """The run's outcome; ``on_event`` hears each streamed record as it comes, and each
+        provisional result as ``{"partial": result}``."""
         reader = LineReader(self.limits.result_bytes)
         deadline = self.requested + self.limits.wall_s
         result = provisional = where = None
@@ -97,8 +100,11 @@ class Run:
                     on_event(record.get("data"))
                 elif record.get("kind") == "result":
                     result = record.get("data")
-                elif record.get("kind") == "provisional":
-                    provisional = record.get("data")
+                elif record.get("kind") == "provisional" and isinstance(record.get("data"),
+                                                                        dict):
+                    provisional = {**(provisional or {}), **record["data"]}  # adds to the last
+                    if on_event is not None:  # a page may show it while the run goes on
+                        on_event({PARTIAL: provisional})
                 elif record.get("kind") == "where":
                     where = record.get("data")
         exit_info = self.exit_info()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from explorer.sandbox import cache
 from explorer.sandbox.limits import Limits
-from explorer.sandbox.runs import Run
+from explorer.sandbox.runs import PARTIAL, Run
 
 if TYPE_CHECKING:
     from explorer.sandbox.schedule import Scheduler
@@ -85,6 +85,17 @@ class Ticket:
     def records(self, start: int = 0) -> list[dict]:
         """Records the job streamed so far (a copy), from index ``start``."""
         return list(self.flight.records[start:]) if self.flight else []
+
+    def partial(self, start: int = 0) -> tuple[int, dict] | None:
+        """The newest provisional result the job streamed at record ``start`` or later (what
+        it has done so far, e.g. the PyTorch graph while the twin is traced), with the index
+        of its record; None if there is none."""
+        records = self.flight.records if self.flight else []
+        for index in range(len(records) - 1, start - 1, -1):
+            record = records[index]
+            if isinstance(record, dict) and isinstance(record.get(PARTIAL), dict):
+                return index, record[PARTIAL]
+        return None
 
     def result(self, timeout: float | None = None) -> dict | None:
         """The result dict, waiting up to ``timeout`` seconds (None: until done)."""

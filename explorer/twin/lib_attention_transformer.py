@@ -73,9 +73,13 @@ class _Block(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x: tf.Tensor, last_dropout: Dropout) -> tf.Tensor:
-        # linear1/linear2 by their weights, as one MatMul each (see lib_attention._linear)
-        h = self.activation(_linear(x, self.linear1.weight, self.linear1.bias))
-        return last_dropout(_linear(self.dropout(h), self.linear2.weight, self.linear2.bias))
+        # linear1/linear2 by their weights, as one MatMul each (see lib_attention._linear);
+        # their ops are theirs (attrs.module), as in torch's graph
+        h = self.activation(self.linear1.as_own(
+            lambda: _linear(x, self.linear1.weight, self.linear1.bias)))
+        h = self.dropout(h)
+        return last_dropout(self.linear2.as_own(
+            lambda: _linear(h, self.linear2.weight, self.linear2.bias)))
 
 
 class TransformerEncoderLayer(_Block):

@@ -4,18 +4,39 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import OrderedDict
 
 import streamlit as st
 
 from explorer import details, layout_big, linked, render, render_modules
 from explorer.graph import Graph
-from pages.ui import bigview, modules_ui
+from pages.ui import bigview, graph_memo, modules_ui
 from pages.ui.viewer import graph_viewer
+
+PARSED_KEPT = 8  # results' graphs parsed once: a rerun draws the ones it already holds
+_parsed: OrderedDict[int, tuple[dict, Graph]] = OrderedDict()
+
+
+def graph_of(data: dict) -> Graph:
+    """The Graph of a result's graph JSON, parsed once for all reruns that show that result
+    (keyed by the JSON's identity: the page keeps its result, and this keeps the JSON alive
+    so that its id is not reused). The pages only read the graphs they draw."""
+    kept = _parsed.get(id(data))
+    if kept is not None and kept[0] is data:
+        _parsed.move_to_end(id(data))
+        return kept[1]
+    graph = Graph.from_json(data)
+    _parsed[id(data)] = (data, graph)
+    while len(_parsed) > PARSED_KEPT:
+        _parsed.popitem(last=False)
+    return graph
 
 
 def digest(graph: Graph) -> str:
-    """The graph's content, as a short key for the caches below."""
-    return hashlib.sha1(graph.dumps().encode()).hexdigest()
+    """The graph's content, as a short key for the caches below; once per graph (a 13,000-op
+    graph's JSON takes 0.1 s, and every rerun drew it two or three times)."""
+    return graph_memo.memo(graph, "digest",
+                           lambda: hashlib.sha1(graph.dumps().encode()).hexdigest())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -151,14 +172,18 @@ def show_details(graph: Graph, node_id: str | None) -> None:
 def downloads(graph: Graph, *, key: str, view: str, name: str,
               boxes: render_modules.ModuleView | None = None) -> None:
     """DOT, JSON, SVG and PNG of the graph, with its module boxes as they are drawn."""
-    dot = dot_text(graph, digest(graph), view, "{}", modules_ui.settings(boxes, key), boxes)
+    boxes_key = modules_ui.settings(boxes, key)  # read now: the session, as it is drawn
+
+    def dot() -> str:  # made when a download is asked for, not on every rerun
+        return dot_text(graph, digest(graph), view, "{}", boxes_key, boxes)
+
     cols = st.columns(4)
     cols[0].download_button("DOT", dot, f"{name}.dot", "text/vnd.graphviz", key=f"{key}.dl.dot",
                             on_click="ignore")
-    cols[1].download_button("JSON", graph.dumps(indent=1), f"{name}.json", "application/json",
-                            key=f"{key}.dl.json", on_click="ignore")
+    cols[1].download_button("JSON", lambda: graph.dumps(indent=1), f"{name}.json",
+                            "application/json", key=f"{key}.dl.json", on_click="ignore")
     if render.dot_available():
-        cols[2].download_button("SVG", lambda: svg_download(dot), f"{name}.svg", "image/svg+xml",
-                                key=f"{key}.dl.svg", on_click="ignore")
-        cols[3].download_button("PNG", lambda: png_bytes(dot), f"{name}.png", "image/png",
+        cols[2].download_button("SVG", lambda: svg_download(dot()), f"{name}.svg",
+                                "image/svg+xml", key=f"{key}.dl.svg", on_click="ignore")
+        cols[3].download_button("PNG", lambda: png_bytes(dot()), f"{name}.png", "image/png",
                                 key=f"{key}.dl.png", on_click="ignore")

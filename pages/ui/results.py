@@ -11,6 +11,10 @@ from pages.ui import graph_panel, linking, modules_ui, runner
 
 UNFINISHED_WORDS = {"timeout": "it was stopped at the run's time limit",
                     "memory": "it was stopped when the run ran out of memory"}
+PENDING = {False: "Tracing the tf.function twin of this code: AutoGraph turns it into a "
+                  "static graph before any data flows...",
+           True: "The tf.function graph is drawn. Its outputs and gradients are being checked "
+                 "against PyTorch's..."}
 ROLE_ORDER = {"then_branch": 0, "else_branch": 1, "cond": 2, "body": 3}  # as the code reads
 COMPARE_SEEDS = "explorer.compare_seeds"
 COMPARE_RESULT = "explorer.compare_result"
@@ -64,6 +68,8 @@ def check_badge(twin: dict) -> None:
         return
     if twin.get("status") == "no-twin":
         st.warning(f"**No static twin.** {twin.get('message', '')}", icon=":material/block:")
+    elif twin.get("status") == "pending":
+        st.info(twin.get("message", ""), icon=":material/hourglass_top:")
     elif twin.get("status") == "unfinished":
         st.warning(f"**The TensorFlow twin did not finish.** {twin.get('message', '')}",
                    icon=":material/hourglass_disabled:")
@@ -103,7 +109,7 @@ def torch_panel(graph: Graph, view: str, device: str, height: int = 560,
     st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
     decoration = linking.value_decoration(graph, "torch", request)
     steps = linking.stepper(graph)
-    boxes = modules_ui.controls(graph, "torch")
+    boxes = modules_ui.controls(graph, "torch", view=view)
     node = graph_panel.show_graph(graph, key="torch", view=view, height=height,
                                   decoration=decoration, boxes=boxes,
                                   highlight={**linking.highlight(graph, "torch"), **steps},
@@ -121,10 +127,11 @@ def torch_panel(graph: Graph, view: str, device: str, height: int = 560,
 def tf_panel(twin: dict, view: str, height: int = 560, modules: dict | None = None) -> None:
     st.markdown("**tf.function** \u00b7 the graph of the *same code* (define-and-run)")
     if not twin.get("graph"):
-        st.caption("No static graph for this code; see the message with the numbers.")
+        st.caption(twin["message"] if twin.get("status") == "pending" else
+                   "No static graph for this code; see the message with the numbers.")
         return
-    graph = Graph.from_json(twin["graph"])
-    boxes = modules_ui.controls(graph, "tf", modules)  # the twin's ops carry torch's paths
+    graph = graph_panel.graph_of(twin["graph"])
+    boxes = modules_ui.controls(graph, "tf", modules, view)  # its ops carry torch's paths
     node = graph_panel.show_graph(graph, key="tf", view=view, height=height, boxes=boxes,
                                   highlight=linking.highlight(graph, "tf"),
                                   focus=linking.focus("tf"))
@@ -177,7 +184,7 @@ def compare_inputs(code: str, seed: int, device: str, view: str, twin: dict) -> 
     if result.get("status") != "ok":
         show_failure(result)
         return
-    static = Graph.from_json(twin["graph"]) if twin.get("graph") else None
+    static = graph_panel.graph_of(twin["graph"]) if twin.get("graph") else None
     view_model = compare.comparison(code, result["compare"], static, primary=result.get("run"))
     if view_model.failure:
         show_failure(view_model.failure)
@@ -235,22 +242,25 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str, places: Places
         return
     run = result["run"]
     twin = result.get("twin") or {}
-    if result.get("unfinished") and twin.get("status") == "unfinished":  # why it stopped
+    if result.get("partial") and twin.get("status") == "unfinished":  # still running
+        twin = {**twin, "status": "pending", "message": PENDING[bool(twin.get("graph"))]}
+    elif result.get("unfinished") and twin.get("status") == "unfinished":  # why it stopped
         stopped = result["unfinished"]
         why = UNFINISHED_WORDS.get(stopped["status"], stopped.get("message", ""))
         twin = {**twin, "message": f"{twin.get('message', '')} ({why})"}
-    graph = Graph.from_json(run["graph"])
+    graph = graph_panel.graph_of(run["graph"])
     if places.torch is None:
         with rest:
             headline(run, graph, twin)
-            tf_graph = Graph.from_json(twin["graph"]) if twin.get("graph") else None
+            tf_graph = graph_panel.graph_of(twin["graph"]) if twin.get("graph") else None
             linking.line_picker(code, graph, tf_graph)
             linking.search_box({"torch": graph, "tf": tf_graph})
             left, right = st.columns(2)
     else:
         left, right = places.torch.container(), places.tf.container()
-    with left:
-        torch_panel(graph, view, run.get("device", "cpu"), graph_height,
+    partial = bool(result.get("partial"))  # the run goes on: nothing here may start a job
+    with left:  # (a job of this lane would cancel it)
+        torch_panel(graph, view, run.get("device", "cpu"), graph_height, None if partial else
                     {"code": code, "seed": run.get("seed", 0), "device": run.get("device", "cpu")})
     with right:
         tf_panel(twin, view, graph_height, graph.modules)
@@ -264,6 +274,9 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str, places: Places
         with tabs[0]:
             executed_path(code, run)
         with tabs[1]:
-            compare_inputs(code, run["seed"], run.get("device", "cpu"), view, twin)
+            if partial:
+                st.caption("Compare inputs opens when this run has finished.")
+            else:
+                compare_inputs(code, run["seed"], run.get("device", "cpu"), view, twin)
         with tabs[2]:
             twin_code(twin, tf_code_key)

@@ -20,6 +20,8 @@ from explorer import jobs, sandbox
 
 TICKETS = "runner.tickets"  # slot -> Ticket waiting for its result
 CANCELLED = "runner.cancelled"  # slots whose run the visitor cancelled with the button
+SHOWN = "runner.shown"  # slot -> record index of the partial result the page shows
+PARTIAL_AFTER_S = 1.0  # a run still going after this long shows what it has done so far
 CANCELLED_MESSAGE = ("You cancelled this run. Your code is kept as it is; press Run to run it "
                      "again.")
 
@@ -50,6 +52,7 @@ def submit(slot: str, job: str, request: dict, timeout: float | None = None,
     a CUDA device, as a GPU run (a worker confined so that CUDA can initialise)."""
     sandbox.registry.use(jobs.TABLE)
     st.session_state.get(CANCELLED, set()).discard(slot)  # a new run: not cancelled yet
+    st.session_state.get(SHOWN, {}).pop(slot, None)
     sandbox.scheduler().watch(session_alive)  # a session that left drops its runs
     ticket = sandbox.scheduler().submit(lane_key(session_id(), lane), job, request,
                                         timeout=timeout, pool=sandbox.choose_pool("warm"),
@@ -61,8 +64,28 @@ def waiting(slot: str) -> bool:
     return slot in st.session_state.get(TICKETS, {})
 
 
-def wait(slot: str, label: str) -> dict | None:
-    """The result of the job in ``slot`` (None if there is none), showing progress."""
+def showing_partial(slot: str) -> bool:
+    """Whether the page shows a partial result of the job still running in ``slot``."""
+    return waiting(slot) and slot in st.session_state.get(SHOWN, {})
+
+
+def _newer_partial(slot: str, ticket: sandbox.Ticket) -> dict | None:
+    """A provisional result newer than the one shown, once the run has gone on for
+    ``PARTIAL_AFTER_S`` (a quick run goes straight to its answer)."""
+    if time.perf_counter() - ticket.submitted < PARTIAL_AFTER_S:
+        return None
+    shown = st.session_state.setdefault(SHOWN, {})
+    found = ticket.partial(shown.get(slot, -1) + 1)
+    if found is None:
+        return None
+    shown[slot] = found[0]
+    return {**found[1], "partial": True}
+
+
+def wait(slot: str, label: str, partial: bool = False) -> dict | None:
+    """The result of the job in ``slot`` (None if there is none), showing progress. With
+    ``partial``, a run that takes a while returns early with what it has streamed so far
+    (marked ``partial``); the job goes on, and the next call waits for more."""
     ticket = st.session_state.get(TICKETS, {}).get(slot)
     if ticket is None:
         return None
@@ -76,14 +99,23 @@ def wait(slot: str, label: str) -> dict | None:
         note = cols[0].empty()
         cols[1].button("Cancel", key=f"runner.cancel.{slot}", on_click=cancel,
                        icon=":material/stop:")
+        said = None
         while not ticket.done():
+            st.session_state.get(TICKETS)  # Streamlit stops or reruns a script at a read of
+            early = _newer_partial(slot, ticket) if partial else None  # session state: a
+            if early is not None:  # click (Cancel) still reruns at once
+                box.empty()
+                return early
             ahead = ticket.position()
-            note.info(f"{label} {ahead} run(s) ahead of yours in the queue, about "
-                      f"{ticket.estimated_wait_s():.0f} s to wait." if ahead
-                      else label, icon=":material/hourglass_top:")
+            words = (f"{label} {ahead} run(s) ahead of yours in the queue, about "
+                     f"{ticket.estimated_wait_s():.0f} s to wait." if ahead else label)
+            if words != said:  # sent when it changes: a page with big graphs on it is not
+                note.info(words, icon=":material/hourglass_top:")  # redrawn 20 times a second
+                said = words
             time.sleep(0.05)
     box.empty()
     del st.session_state[TICKETS][slot]
+    st.session_state.get(SHOWN, {}).pop(slot, None)
     result = ticket.result()
     if isinstance(result, dict) and result.get("cached"):  # quietly: the same run was done
         st.toast("Same code and settings as a run already done: its answer is shown (its "
