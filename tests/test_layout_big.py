@@ -4,6 +4,7 @@ boxes overlapping; ranks of a hand-drawn DAG written out by hand; the route by s
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
@@ -102,6 +103,30 @@ def test_rnn_autograd_graph_laid_out_as_a_column():
     assert scene["height"] > 10 * scene["width"]
     output = next(r for r in rows if r[0] == render.dom_id("output"))
     assert output[2] == max(r[2] for r in rows)
+
+
+def test_closed_module_calls_are_laid_out_as_one_box_each():
+    """The canvas draws module boxes as the SVG view closes them: each of the 40 ``cell``
+    calls one box (``render_modules.collapse`` at depth 0), its Linear's nodes gone, the
+    loop's own ops (the ``+ h``, the tanh) between the boxes, every edge downward."""
+    from explorer import render_modules
+
+    graph = execution.execute(RNN).graph
+    view = render_modules.collapse(graph, depth=0)
+    scene = layout_big.scene(view.graph)
+    rows = scene["shapes"]
+    boxes = [r for r in rows if r[7][0] == "cell \u00b7 Linear"]
+    assert len(boxes) == 40 and all(r[7][1].endswith("\u2192 (4)") for r in boxes)
+    ops = Counter(r[7][0].split(" ")[0] for r in rows if r not in boxes)
+    assert ops["TanhBackward0"] == 40 and ops["AddmmBackward0"] == 0 and ops["TBackward0"] == 0
+    ys: dict[str, list[float]] = {}  # a shared leaf has a copy beside each use
+    for row in rows:
+        ys.setdefault(row[0], []).append(row[2])
+    for edge in view.graph.edges:
+        src, dst = render.dom_id(edge.src), render.dom_id(edge.dst)
+        if src in ys and dst in ys:
+            assert min(ys[src]) < max(ys[dst]), edge
+    assert overlaps(rows) == []
 
 
 def test_decoration_lines_and_styles_reach_the_scene():

@@ -297,7 +297,10 @@ export default function (component) {
     drag = null;
     if (wasDrag) return;
     const i = hit(...local(evt));
-    if (i !== undefined) setStateValue("selected", scene.shapes[i][0]);
+    if (i === undefined) return;
+    // a module's box carries a click stamp (as in viewer.js): clicking it again is a new click
+    const id = scene.shapes[i][0];
+    setStateValue("selected", id.startsWith("node_module_") ? `${id}@${Date.now()}` : id);
   });
   canvas.addEventListener("pointerleave", () => {
     hoveredLine = undefined;

@@ -42,8 +42,10 @@ def big_viewer(scene: dict, *, key: str, selected: str | None = None,
 CAPTION = ("{n:,} nodes in full view: drawn by the big-graph viewer (a layered layout of our "
            "own, on a canvas), not by Graphviz, whose layout takes seconds to minutes at this "
            "size. "
-           "Straight lines, no loop or module boxes; the strip on the right is the whole "
-           "graph: click or drag it to go there. The rolled view draws repeated steps once.")
+           "Straight lines, no loop blocks; a closed module call is one box (click it to open "
+           "it; Module depth below closes them), an open one has no frame. The strip on the "
+           "right is the whole graph: click or drag it to go there. The rolled view draws "
+           "repeated steps once.")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -113,18 +113,20 @@ def show_graph(graph: Graph, *, key: str, view: str = "auto", height: int = 560,
              for node, cls in modules_ui.drawn(boxes, highlight or {}).items()}
     lines = {render.dom_id(n.id): n.attrs["line"] for n in graph.nodes
              if n.kind == "op" and isinstance(n.attrs.get("line"), int)}
-    if layout_big.routed(graph, view):  # too big for dot in time: laid out here, a canvas
-        st.caption(bigview.CAPTION.format(n=len(graph.nodes)))
-        clicked = bigview.big_viewer(
-            bigview.scene_of(graph, digest(graph), decoration_json(decoration)),
-            key=f"{key}.big", height=height, highlight=marks, lines=lines,
-            focus=render.dom_id(focus[0]) if focus else None,
-            focus_token=focus[1] if focus else 0,
-            selected=render.dom_id(st.session_state.get(f"{key}.node") or ""))
-    elif render.dot_available():
-        def shown(node: str) -> str:  # a node hidden in a closed box: the box
-            return render.dom_id(boxes.drawn_as.get(node, node) if boxes else node)
+    def shown(node: str) -> str:  # a node hidden in a closed box: the box
+        return render.dom_id(boxes.drawn_as.get(node, node) if boxes else node)
 
+    drawn = boxes.graph if boxes is not None and boxes.drawn_as else graph  # boxes closed
+    if layout_big.routed(drawn, view):  # too big for dot in time: laid out here, a canvas
+        st.caption(bigview.CAPTION.format(n=len(drawn.nodes)))
+        boxed = render_modules.decorate(boxes, decoration) if drawn is not graph else decoration
+        clicked = bigview.big_viewer(
+            bigview.scene_of(drawn, digest(drawn), decoration_json(boxed)),
+            key=f"{key}.big", height=height, highlight=marks, lines=lines,
+            focus=shown(focus[0]) if focus else None,
+            focus_token=focus[1] if focus else 0,
+            selected=shown(st.session_state.get(f"{key}.node") or ""))
+    elif render.dot_available():
         clicked = graph_viewer(svg_text(dot()), key=f"{key}.viewer", height=height,
                                highlight=marks,
                                focus=shown(focus[0]) if focus else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import layout_big, render_clusters, render_modules
+from explorer import render_clusters, render_modules
 from explorer.graph import Graph
 from pages.ui import graph_memo
 
@@ -16,14 +16,11 @@ def _toggled_key(key: str) -> str:
     return f"{key}.modules.toggled"
 
 
-def controls(graph: Graph, key: str, modules: dict | None = None,
-             view: str = "auto") -> render_modules.ModuleView | None:
+def controls(graph: Graph, key: str,
+             modules: dict | None = None) -> render_modules.ModuleView | None:
     """The view of ``graph`` that the depth choice (drawn below the graph by ``choice``, so
     the graph stays where it was) and the clicks so far ask for; None where no op ran inside
-    a module call, and where the big-graph viewer draws it (``view``: the page's), which
-    draws no boxes. ``modules``: the torch run's, for a TF graph."""
-    if layout_big.routed(graph, view):
-        return None
+    a module call. ``modules``: the torch run's, for a TF graph."""
     calls = graph_memo.memo(graph, ("module_calls", id(modules)),
                             lambda: render_modules.module_calls(graph, modules), modules)
     if not calls.calls:

@@ -109,7 +109,7 @@ def torch_panel(graph: Graph, view: str, device: str, height: int = 560,
     st.markdown("**PyTorch** \u00b7 the graph *this run* built (define-by-run)")
     decoration = linking.value_decoration(graph, "torch", request)
     steps = linking.stepper(graph)
-    boxes = modules_ui.controls(graph, "torch", view=view)
+    boxes = modules_ui.controls(graph, "torch")
     node = graph_panel.show_graph(graph, key="torch", view=view, height=height,
                                   decoration=decoration, boxes=boxes,
                                   highlight={**linking.highlight(graph, "torch"), **steps},
@@ -131,7 +131,7 @@ def tf_panel(twin: dict, view: str, height: int = 560, modules: dict | None = No
                    "No static graph for this code; see the message with the numbers.")
         return
     graph = graph_panel.graph_of(twin["graph"])
-    boxes = modules_ui.controls(graph, "tf", modules, view)  # its ops carry torch's paths
+    boxes = modules_ui.controls(graph, "tf", modules)  # the twin's ops carry torch's paths
     node = graph_panel.show_graph(graph, key="tf", view=view, height=height, boxes=boxes,
                                   highlight=linking.highlight(graph, "tf"),
                                   focus=linking.focus("tf"))
