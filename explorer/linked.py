@@ -101,13 +101,18 @@ def _number(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def value_lines(graph: Graph) -> dict[str, list[str]]:
+VALUED_OPS_MAX = 2_000  # the tf.function twin gives its ops' values up to this size
+# (capture.tf_values: the gradient of a 13,000-op loop's ops takes ~10 s)
+
+
+def value_lines(graph: Graph, values: dict[str, dict] | None = None) -> dict[str, list[str]]:
     """Node id -> the label line that prints its forward value, micrograd-style: a scalar's
     value (``= 1.32``), else the mean and range (``μ 0.12 [-1.5, 1.3]``); ops whose output
-    the run summarised (``attrs.value`` with statistics) only."""
+    the run summarised (``attrs.value`` with statistics, or ``values``: node id -> such a
+    summary, the tf.function graph's from the ``twin_values`` job) only."""
     out: dict[str, list[str]] = {}
     for node in graph.nodes:
-        value = node.attrs.get("value")
+        value = node.attrs.get("value") if values is None else values.get(node.id)
         if node.kind != "op" or not isinstance(value, dict) or "mean" not in value:
             continue
         if value.get("shape") == [] or len(value.get("value") or []) == 1:

@@ -18,7 +18,8 @@ PRELOAD = ("torch", "tensorflow", "explorer.snippet", "explorer.capture.torch",
 # Jobs whose answer is a function of the request (and of the versions the cache key holds):
 # the same code, seed and device draw the same graphs. Not ``train`` (a stream whose speeds
 # are measured by each run) nor ``environment`` (what this host has now).
-CACHEABLE = frozenset({"explore", "graph", "grads", "check", "tf_graph", "run", "modes"})
+CACHEABLE = frozenset({"explore", "graph", "grads", "check", "tf_graph", "run", "modes",
+                       "twin_values"})
 
 JOBS = JobTable(dispatch=jobs.dispatch,
                 preload=PRELOAD + tuple(f"{jobs.__name__}.{name}" for name in jobs.names()),

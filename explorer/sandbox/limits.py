@@ -59,6 +59,7 @@ JOB_LIMITS: dict[str, Limits] = {
     "explore": Limits(wall_s=20.0, cpu_s=40.0),
     "tf_graph": Limits(wall_s=30.0, cpu_s=60.0),
     "check": Limits(wall_s=30.0, cpu_s=60.0),
+    "twin_values": Limits(wall_s=30.0, cpu_s=60.0),
 }
 
 

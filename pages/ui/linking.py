@@ -126,11 +126,14 @@ def line_picker(code: str, *graphs: Graph | None) -> None:
                  placeholder="pick a line, or click a node in either graph")
 
 
-def value_decoration(graph: Graph, key: str,
-                     request: dict | None = None) -> render.Decoration | None:
+def value_decoration(graph: Graph, key: str, request: dict | None = None,
+                     job: str = "grads", why_none: str | None = None) -> render.Decoration | None:
     """Toggles that print each node's forward value in it (scalar, or mean and range) and,
     with ``request`` (code, seed, device: a backward run), its gradient's; and that colour
-    the nodes by the size of their gradient, with a legend."""
+    the nodes by the size of their gradient, with a legend. ``job``: where the gradients
+    come from (``node_grads.nodes``); the values are the graph's own (``attrs.value``)
+    unless the job gives them (``forward``: the tf.function graph's, ``twin_values``).
+    ``why_none``: why no value is printed, said when the toggle finds none."""
     left, right = st.columns(2)
     values = left.toggle("Values on the nodes", key=f"linked.values.{key}",
                          help="Each op's forward output: its value if it is a scalar, else its "
@@ -141,8 +144,11 @@ def value_decoration(graph: Graph, key: str,
                               "a log scale over this run.") if request is not None else False
     if not (values or paint):
         return None
-    grads = node_grads.nodes(graph, request) if request is not None else None
-    lines = linked.value_lines(graph) if values else {}
+    grads = node_grads.nodes(graph, request, job) if request is not None else None
+    forward = {n: entry["forward"] for n, entry in (grads or {}).items() if "forward" in entry}
+    lines = linked.value_lines(graph, forward or None) if values else {}
+    if values and not lines and why_none:
+        st.caption(why_none)
     style: dict[str, dict[str, str]] = {}
     if grads is not None:
         for node, extra in (grad_paint.grad_lines(graph, grads) if values else {}).items():

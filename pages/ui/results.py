@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer import compare, executed, render, share
+from explorer import compare, executed, linked, render, share
 from explorer.graph import Graph
 from pages.ui import graph_panel, linking, modules_ui, runner
 
@@ -15,6 +15,10 @@ PENDING = {False: "Tracing the tf.function twin of this code: AutoGraph turns it
                   "static graph before any data flows...",
            True: "The tf.function graph is drawn. Its outputs and gradients are being checked "
                  "against PyTorch's..."}
+NO_TF_VALUES = {  # why the tf.function graph prints no values: too big, or the run goes on
+    True: f"No values to print: the tf.function twin gives its ops' values for graphs of up "
+          f"to {linked.VALUED_OPS_MAX:,} ops (each op's gradient costs as much as the check).",
+    False: "The ops' values can be printed when this run has finished."}
 ROLE_ORDER = {"then_branch": 0, "else_branch": 1, "cond": 2, "body": 3}  # as the code reads
 COMPARE_SEEDS = "explorer.compare_seeds"
 COMPARE_RESULT = "explorer.compare_result"
@@ -124,15 +128,24 @@ def torch_panel(graph: Graph, view: str, device: str, height: int = 560,
     graph_panel.downloads(graph, key="torch", view=view, name="autograd_graph", boxes=boxes)
 
 
-def tf_panel(twin: dict, view: str, height: int = 560, modules: dict | None = None) -> None:
+def tf_panel(twin: dict, view: str, height: int = 560, modules: dict | None = None,
+             request: dict | None = None) -> None:
+    """``request`` (code, seed, device, tf_code): the values toggles' run of the twin (None
+    while this Run goes on)."""
     st.markdown("**tf.function** \u00b7 the graph of the *same code* (define-and-run)")
     if not twin.get("graph"):
         st.caption(twin["message"] if twin.get("status") == "pending" else
                    "No static graph for this code; see the message with the numbers.")
         return
     graph = graph_panel.graph_of(twin["graph"])
+    big = len(graph.nodes) > linked.VALUED_OPS_MAX
+    decoration = linking.value_decoration(
+        graph, "tf", None if big else request, job="twin_values",
+        why_none=NO_TF_VALUES[big] if big or request is None else
+        "No values to print: TensorFlow gave none for this graph's ops.")
     boxes = modules_ui.controls(graph, "tf", modules)  # the twin's ops carry torch's paths
     node = graph_panel.show_graph(graph, key="tf", view=view, height=height, boxes=boxes,
+                                  decoration=decoration,
                                   highlight=linking.highlight(graph, "tf"),
                                   focus=linking.focus("tf"))
     modules_ui.choice(boxes, "tf")
@@ -263,7 +276,9 @@ def show(result: dict, *, code: str, view: str, tf_code_key: str, places: Places
         torch_panel(graph, view, run.get("device", "cpu"), graph_height, None if partial else
                     {"code": code, "seed": run.get("seed", 0), "device": run.get("device", "cpu")})
     with right:
-        tf_panel(twin, view, graph_height, graph.modules)
+        tf_panel(twin, view, graph_height, graph.modules, None if partial else {
+            "code": code, "seed": run.get("seed", 0), "device": run.get("device", "cpu"),
+            "tf_code": twin.get("tf_code") if tf_code_key in st.session_state else None})
     with rest:
         if places.torch is not None:
             headline(run, graph, twin)

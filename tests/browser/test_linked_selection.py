@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from explorer.grad_paint import FILLS
 from tests.browser.app_server import settle, wait_for_graphs
 from tests.browser.conftest import ARTIFACTS
 
@@ -103,7 +104,7 @@ def test_search_lights_matches_in_both_graphs_and_next_cycles(page, app_url):
 def test_values_toggle_prints_each_value_in_its_node(page, app_url):
     page.goto(app_url)
     wait_for_graphs(page)
-    page.get_by_text("Values on the nodes").click()
+    page.get_by_text("Values on the nodes").first.click()
     settle(page)
     torch_graph = page.locator(".gx-svg").nth(0)
     # SumBackward0's output is the run's output, 1.319 (the headline's number)
@@ -113,6 +114,27 @@ def test_values_toggle_prints_each_value_in_its_node(page, app_url):
     assert any(t.startswith("\u03bc ") for t in addmm.locator("text").evaluate_all(
         "els => els.map(e => e.textContent)"))
     page.screenshot(path=str(ARTIFACTS / "linked_values.png"), full_page=True)
+
+
+def test_values_toggle_of_the_twin_prints_its_ops_values_and_gradients(page, app_url):
+    """The tf.function graph's own toggles: each op's value and gradient (the twin's run,
+    capture.tf_values), and the fill by gradient size, as the PyTorch graph's."""
+    page.goto(app_url)
+    wait_for_graphs(page)
+    page.get_by_text("Values on the nodes").nth(1).click()
+    settle(page)
+    tf_graph = page.locator(".gx-svg").nth(1)
+    # the last Sum is the run's output, 1.319 as on the PyTorch side; its gradient is 1
+    texts = tf_graph.locator("g.node", has_text="Sum").locator("text").evaluate_all(
+        "els => els.map(e => e.textContent)")
+    assert "= 1.32" in texts and "\u2207 = 1" in texts, texts
+    page.get_by_text("Colour by gradient size").nth(1).click()
+    settle(page)
+    expect(page.get_by_text(re.compile(r"gradient"), exact=False).first).to_be_visible()
+    fills = tf_graph.locator("g.node polygon, g.node path").evaluate_all(
+        "els => els.map(e => e.getAttribute('fill'))")
+    assert any(f and f.lower() in {c.lower() for c in FILLS} for f in fills), set(fills)
+    page.screenshot(path=str(ARTIFACTS / "linked_values_tf.png"), full_page=True)
 
 
 def ids(viewer, cls: str) -> list[str]:

@@ -109,7 +109,7 @@ def test_gradients_print_in_the_nodes_and_colour_them(page, app_url):
     from explorer import grad_paint
 
     torch_graph = open_mlp(page, app_url).nth(0)
-    page.get_by_text("Colour by gradient size").click()
+    page.get_by_text("Colour by gradient size").first.click()
     settle(page)
     expect(page.get_by_text("Fill by the norm of the gradient")).to_be_visible(timeout=60_000)
     painted = fills(torch_graph)
@@ -119,7 +119,7 @@ def test_gradients_print_in_the_nodes_and_colour_them(page, app_url):
     assert all(painted[i] in grad_paint.FILLS for i in ops), painted
     used = set(painted.values())  # the smallest gradient palest, the largest deepest
     assert grad_paint.FILLS[0] in used and grad_paint.FILLS[-1] in used
-    page.get_by_text("Values on the nodes").click()
+    page.get_by_text("Values on the nodes").first.click()
     settle(page)
     expect(torch_graph.locator("g.node", has_text="SumBackward0").locator(
         "text", has_text="\u2207 = 1")).to_have_count(1, timeout=30_000)
