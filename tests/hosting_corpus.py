@@ -110,7 +110,7 @@ if libc.shmget(0, 1 << 20, 0o1600) < 0:
 """),
     "abstract-unix-socket": ("blocked", """import torch, socket
 s = socket.socket(socket.AF_UNIX)
-s.connect("\\0explorer-hosted-server")
+s.connect("\\0ABSTRACT_NAME")
 """),
     "fill-temp-bytes": ("blocked", """import torch
 block = b"x" * (8 << 20)
@@ -195,7 +195,8 @@ def main(out_dir: str) -> int:
     unix.listen(8)
     unix.setblocking(False)
     abstract = socket.socket(socket.AF_UNIX)
-    abstract.bind("\0explorer-hosted-server")
+    abstract_name = f"explorer-hosted-server-{os.getpid()}"  # two corpora may run at once
+    abstract.bind(f"\0{abstract_name}")
     abstract.listen(8)
     abstract.setblocking(False)
     os.environ["EXPLORER_TEST_SECRET"] = SECRET
@@ -209,7 +210,7 @@ def main(out_dir: str) -> int:
                "UNIX_SOCKET": str(folder / "server.sock"),
                "PORT": str(listener.getsockname()[1]), "SERVER_PID": str(os.getpid()),
                "TEMPLATE_PID": str(template_pid), "REPO_CANARY": str(REPO_CANARY),
-               "REPO_NEW": str(REPO_NEW)}
+               "REPO_NEW": str(REPO_NEW), "ABSTRACT_NAME": abstract_name}
     expected, tickets, outs = {}, {}, {}
     started = time.monotonic()
     corpus = {**hostile.CASES, **SAME_UID}

@@ -66,8 +66,8 @@ def debian_venv() -> Path:
     return python
 
 
-def start(as_root: bool, out: Path) -> dict:
-    """The corpus server under the namespace-refusing filter; what it wrote."""
+def launch(as_root: bool, out: Path) -> subprocess.Popen:
+    """The corpus server under the namespace-refusing filter, started (``finish`` waits)."""
     command = [sys.executable, str(REPO / "scripts" / "without_namespaces.py")]
     if as_root:  # a container's root: Docker's default capabilities, no CAP_SYS_ADMIN
         command += ["--keep-caps", "docker"]
@@ -81,9 +81,19 @@ def start(as_root: bool, out: Path) -> dict:
             os.chown(out, *NOBODY)
     env = {**os.environ, "EXPLORER_SANDBOX": "strict"}
     env.pop("EXPLORER_POOL", None)
-    done = subprocess.run([*command, "--", python, str(REPO / "tests" / "hosting_corpus.py"),
-                           str(out)], env=env, capture_output=True, text=True, timeout=500)
-    assert done.returncode == 0, done.stderr[-3000:]
+    return subprocess.Popen([*command, "--", python, str(REPO / "tests" / "hosting_corpus.py"),
+                             str(out)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen, out: Path) -> dict:
+    """What the corpus server wrote, once it has ended."""
+    try:
+        _, stderr = proc.communicate(timeout=500)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr[-3000:]
     return json.loads((out / "results.json").read_text())
 
 
@@ -118,17 +128,43 @@ def test_strict_mode_refuses_when_a_layer_of_the_profile_does_not_work():
     assert "user code: REFUSED (strict mode, missing: landlock)" in done.stdout
 
 
-@pytest.fixture(scope="module", params=["root", "unprivileged"])
-def hosted(request):
-    as_root = request.param == "root"
-    if as_root and os.geteuid() != 0:
-        pytest.skip("the root case needs root")
-    # not under pytest's own temp folder, which another uid cannot enter
-    out = Path(tempfile.mkdtemp(prefix=f"explorer-hosted-{request.param}-"))
+AS = ("root", "unprivileged")
+
+
+@pytest.fixture(scope="module")
+def launched():
+    """Both corpus servers at once (each uses 2 cores about two thirds of the time: together
+    they take about the time of the slower, not the sum): who -> (process, folder), or the
+    reason that case is skipped."""
+    started: dict[str, tuple[subprocess.Popen, Path] | str] = {}
+    for who in AS:
+        if who == "root" and os.geteuid() != 0:
+            started[who] = "the root case needs root"
+            continue
+        # not under pytest's own temp folder, which another uid cannot enter
+        out = Path(tempfile.mkdtemp(prefix=f"explorer-hosted-{who}-"))
+        try:
+            started[who] = (launch(who == "root", out), out)
+        except pytest.skip.Exception as skip:
+            shutil.rmtree(out, ignore_errors=True)
+            started[who] = str(skip)
     try:
-        yield {**start(as_root, out), "as": request.param}
+        yield started
     finally:
-        shutil.rmtree(out, ignore_errors=True)
+        for item in started.values():
+            if isinstance(item, tuple):
+                if item[0].poll() is None:
+                    item[0].kill()
+                    item[0].wait()
+                shutil.rmtree(item[1], ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=AS)
+def hosted(request, launched):
+    item = launched[request.param]
+    if isinstance(item, str):
+        pytest.skip(item)
+    return {**finish(*item), "as": request.param}
 
 
 @pytest.mark.slow

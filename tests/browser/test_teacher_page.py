@@ -132,8 +132,10 @@ def test_the_compare_row_of_this_run_matches_the_page(page, app_url):
     page.get_by_role("tab", name="Compare inputs").click()
     page.get_by_role("button", name=re.compile("^Compare$")).click()
     settle(page)
-    grid = page.get_by_test_id("stDataFrame").last
-    grid.wait_for()
+    # the compare table, once its grid has drawn its cells (they come after the frame)
+    this_run = page.locator("[role=gridcell]", has_text=re.compile(r"^this run"))
+    expect(this_run.first).to_be_attached(timeout=60_000)
+    grid = page.get_by_test_id("stDataFrame").filter(has=this_run)
     cells = grid.locator("[role=gridcell]").all_inner_texts()
     first = cells[:8]
     assert first[0].startswith("this run")
