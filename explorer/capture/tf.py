@@ -56,7 +56,8 @@ class _Builder:
             self.graph.edges.append(edge)
 
 
-def _json_number(value: Any) -> Any:
+def json_number(value: Any) -> Any:
+    """A number as JSON holds it: NaN and infinity spelled as strings."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
@@ -66,7 +67,7 @@ def value_summary(value: Any) -> dict:
     """Shape plus the first few values of an array, JSON-safe, as capture.torch writes it."""
     array = np.asarray(value)
     flat = array.reshape(-1)[:VALUE_PREVIEW]
-    values = [_json_number(v) for v in flat.tolist()] if array.dtype.kind in "biuf" else []
+    values = [json_number(v) for v in flat.tolist()] if array.dtype.kind in "biuf" else []
     return {"shape": list(array.shape), "dtype": str(array.dtype), "value": values,
             "truncated": array.size > VALUE_PREVIEW}
 
@@ -111,7 +112,7 @@ def _const_value(node_def: Any) -> list | None:
     array = tf.make_ndarray(node_def.attr["value"].tensor)
     if array.size > VALUE_PREVIEW or array.dtype.kind not in "biuf":
         return None
-    return [_json_number(v) for v in array.reshape(-1).tolist()]
+    return [json_number(v) for v in array.reshape(-1).tolist()]
 
 
 def _function_links(node_def: Any) -> dict[str, str]:
@@ -241,14 +242,20 @@ def set_outputs(graph: Graph, outputs: list[Any]) -> None:
     graph.output = summaries[0] if len(summaries) == 1 else {"items": summaries}
 
 
+def arguments(func_graph: Any) -> list[Any]:
+    """The placeholders of the function's own arguments, in order: its inputs less those that
+    stand for what it captured (variables, constants)."""
+    captured = {internal.op.name for _, internal in func_graph.captures}
+    return [t for t in func_graph.inputs if t.op.name not in captured]
+
+
 def _leaves(func_graph: Any, input_names: list[str], variables: list[tuple[Any, str]],
             ) -> dict[str, Node]:
     """TF placeholder name -> the input or param node it stands for (ids set by the caller):
     the function's arguments in order, then the variables it captured."""
     leaves: dict[str, Node] = {}
     captured = {internal.op.name: external for external, internal in func_graph.captures}
-    arguments = [t for t in func_graph.inputs if t.op.name not in captured]
-    for tensor, label in zip(arguments, input_names):
+    for tensor, label in zip(arguments(func_graph), input_names):
         leaves[tensor.op.name] = Node(
             id="", kind="input", label=label, device="cpu", dtype=tensor.dtype.name,
             shape=tensor.shape.as_list() if tensor.shape.rank is not None else None,

@@ -11,37 +11,32 @@ they were). Ops inside ``If`` / ``While`` bodies run inside their op and are not
 op itself carries the value it returns. Imported lazily (TensorFlow)."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.eager import wrap_function
 
+from explorer.capture import tf as capture_tf
 from explorer.graph import Graph
 from explorer.linked import VALUED_OPS_MAX
 
 MAX_OPS = VALUED_OPS_MAX  # larger graphs get none (the page says so)
-PREVIEW = 8       # values kept of each tensor, as the torch capture's preview
 SKIPPED = ("Placeholder", "Const", "NoOp", "VarHandleOp")
 
 
-def _finite(value: float) -> float | str:
-    return value if math.isfinite(value) else str(value)
-
-
 def summary(array: Any) -> dict | None:
-    """Shape, dtype, size, the first values, min / max / mean / norm of a real array (the
-    keys of the torch capture's value summary and of the gradients page's)."""
+    """The twin's value summary (``capture.tf.value_summary``: shape, dtype, the first values)
+    with the size and min / max / mean / norm of a real array, the keys of the torch
+    capture's value summary and of the gradients page's."""
     a = np.asarray(array)
     if a.dtype.kind not in "biuf":
         return None
     x = a.astype(np.float64).reshape(-1)
-    out = {"shape": list(a.shape), "dtype": str(a.dtype), "numel": int(x.size),
-           "value": [_finite(float(v)) for v in x[:PREVIEW]], "truncated": x.size > PREVIEW}
+    out = {**capture_tf.value_summary(a), "numel": int(x.size)}
     if x.size:
-        out.update(min=_finite(float(x.min())), max=_finite(float(x.max())),
-                   mean=_finite(float(x.mean())), norm=_finite(float(np.linalg.norm(x))))
+        out.update({name: capture_tf.json_number(float(stat(x))) for name, stat in (
+            ("min", np.min), ("max", np.max), ("mean", np.mean), ("norm", np.linalg.norm))})
     return out
 
 
@@ -72,8 +67,7 @@ def annotate(graph: Graph, concrete: Any, inputs: tuple) -> bool:
         return False
     nodes = graph.by_id()
     ops = _fetched(func_graph, nodes)
-    captured = {internal.op.name for _, internal in func_graph.captures}
-    feeds = [t for t in func_graph.inputs if t.op.name not in captured]
+    feeds = capture_tf.arguments(func_graph)
     if not ops:
         return True
     inputs = tuple(tf.nest.flatten(inputs))  # forward's arguments, as the graph takes them
@@ -96,8 +90,8 @@ def annotate(graph: Graph, concrete: Any, inputs: tuple) -> bool:
         linked = [(op, tf.convert_to_tensor(g)) for op, g in zip(real, grads) if g is not None]
     if not linked:
         return True
-    copy_feeds = [t for t in copy.inputs if t.op.name not in {i.op.name for _, i in copy.captures}]
-    for (op, _), value in zip(linked, _pruned(copy, copy_feeds, [g for _, g in linked])(*inputs)):
+    gradients = _pruned(copy, capture_tf.arguments(copy), [g for _, g in linked])
+    for (op, _), value in zip(linked, gradients(*inputs)):
         found = summary(value.numpy())
         if found is not None:
             nodes[op.name].attrs["grad"] = found

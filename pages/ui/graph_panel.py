@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections import OrderedDict
 
 import streamlit as st
@@ -15,20 +16,23 @@ from pages.ui.viewer import graph_viewer
 
 PARSED_KEPT = 8  # results' graphs parsed once: a rerun draws the ones it already holds
 _parsed: OrderedDict[int, tuple[dict, Graph]] = OrderedDict()
+_parsed_lock = threading.Lock()
 
 
 def graph_of(data: dict) -> Graph:
     """The Graph of a result's graph JSON, parsed once for all reruns that show that result
     (keyed by the JSON's identity: the page keeps its result, and this keeps the JSON alive
     so that its id is not reused). The pages only read the graphs they draw."""
-    kept = _parsed.get(id(data))
-    if kept is not None and kept[0] is data:
-        _parsed.move_to_end(id(data))
-        return kept[1]
+    with _parsed_lock:  # every session's script thread shares this
+        kept = _parsed.get(id(data))
+        if kept is not None and kept[0] is data:
+            _parsed.move_to_end(id(data))
+            return kept[1]
     graph = Graph.from_json(data)
-    _parsed[id(data)] = (data, graph)
-    while len(_parsed) > PARSED_KEPT:
-        _parsed.popitem(last=False)
+    with _parsed_lock:
+        _parsed[id(data)] = (data, graph)
+        while len(_parsed) > PARSED_KEPT:
+            _parsed.popitem(last=False)
     return graph
 
 
